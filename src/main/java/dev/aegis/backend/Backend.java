@@ -1,0 +1,149 @@
+package dev.aegis.backend;
+
+import dev.aegis.config.BackendConfig;
+import dev.aegis.config.CircuitBreakerConfig;
+import dev.aegis.traffic.CircuitBreaker;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A live backend: its address, counters, health and circuit. One object lives as long as the
+ * backend stays in the configuration: a reload that keeps the address keeps the object (and so
+ * its counters, health and open connections) and only hands it the new {@link BackendConfig}.
+ * A backend removed by a reload is marked draining: it takes no new traffic while its open
+ * connections finish.
+ */
+public final class Backend {
+
+    private final String id;
+    private final CircuitBreaker circuit;
+    private final AtomicInteger active = new AtomicInteger();
+    private final LongAdder total = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private volatile BackendConfig config;
+    private volatile InetSocketAddress address;
+    private volatile boolean healthy = true;
+    private volatile boolean draining;
+
+    public Backend(BackendConfig config, InetSocketAddress address, CircuitBreakerConfig circuitConfig) {
+        this.id = config.id();
+        this.config = config;
+        this.address = address;
+        this.circuit = new CircuitBreaker(circuitConfig);
+    }
+
+    /** The address as written in the config: the identity in the admin API, metrics and logs. */
+    public String id() {
+        return id;
+    }
+
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public BackendConfig config() {
+        return config;
+    }
+
+    public int weight() {
+        return config.weight();
+    }
+
+    public CircuitBreaker circuit() {
+        return circuit;
+    }
+
+    /** Applies a reloaded config entry with the same address (weight, limit, check may change). */
+    public void update(BackendConfig config, InetSocketAddress resolved, CircuitBreakerConfig circuitConfig) {
+        this.config = config;
+        this.address = resolved;
+        this.circuit.reconfigure(circuitConfig);
+        this.draining = false;
+    }
+
+    /**
+     * May a balancer pick this backend for a new connection? Healthy, not draining, weight above
+     * zero, circuit letting traffic through and below its own connection limit. Reads only
+     * volatile fields: no lock, no allocation.
+     */
+    public boolean isAvailable() {
+        BackendConfig c = config;
+        return healthy && !draining && c.weight() > 0 && circuit.allowsTraffic()
+                && (c.maxConnections() == 0 || active.get() < c.maxConnections());
+    }
+
+    /**
+     * Claims a connection slot: respects {@code max_connections} exactly (compare-and-set) and the
+     * circuit breaker (in half-open only one trial gets through). Pair with {@link #release()}.
+     */
+    public boolean tryAcquire() {
+        int max = config.maxConnections();
+        while (true) {
+            int now = active.get();
+            if (max > 0 && now >= max) {
+                return false;
+            }
+            if (active.compareAndSet(now, now + 1)) {
+                break;
+            }
+        }
+        if (!circuit.tryAcquire()) {
+            active.decrementAndGet();
+            return false;
+        }
+        total.increment();
+        return true;
+    }
+
+    /** Gives back the slot taken by a successful {@link #tryAcquire()}. */
+    public void release() {
+        active.decrementAndGet();
+    }
+
+    /** The backend answered (connected): resets the circuit's failure count. */
+    public void recordSuccess() {
+        circuit.onSuccess();
+    }
+
+    /** A connect error, connect timeout or read timeout. */
+    public void recordFailure() {
+        failures.increment();
+        circuit.onFailure();
+    }
+
+    public int activeConnections() {
+        return active.get();
+    }
+
+    public long totalConnections() {
+        return total.sum();
+    }
+
+    public long failedConnections() {
+        return failures.sum();
+    }
+
+    public boolean isHealthy() {
+        return healthy;
+    }
+
+    /** Set by the health checker when the consecutive-result threshold is crossed. */
+    public void setHealthy(boolean healthy) {
+        this.healthy = healthy;
+    }
+
+    public boolean isDraining() {
+        return draining;
+    }
+
+    /** Removed from the configuration: no new traffic, open connections finish. */
+    public void markDraining() {
+        this.draining = true;
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}
