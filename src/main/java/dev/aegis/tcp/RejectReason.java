@@ -1,0 +1,19 @@
+package dev.aegis.tcp;
+
+/** Why a new connection was closed at once without reaching a backend (SPEC §6). */
+public enum RejectReason {
+    RATE_LIMITED("rate_limited"),
+    NO_BACKEND("no_backend"),
+    MAX_CONNECTIONS("max_connections"),
+    DRAINING("draining");
+
+    private final String label;
+
+    RejectReason(String label) {
+        this.label = label;
+    }
+
+    public String label() {
+        return label;
+    }
+}

@@ -1,0 +1,313 @@
+package dev.aegis.tcp;
+
+import dev.aegis.backend.Backend;
+import dev.aegis.backend.BackendSet;
+import dev.aegis.backend.Tried;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection, from accept to close. Lifecycle: admit (limits) -> select a backend
+ * -> connect with timeout, retrying on other backends -> two pipes (this thread copies client
+ * to backend, a second virtual thread backend to client) -> close. The outer try/finally of
+ * {@link #run()} always releases everything: the backend slot, the counters, both sockets and
+ * the entry in the listener's live set.
+ *
+ * <p>Timeouts are not socket timeouts: the pipes only stamp {@link #lastActivityNanos} and
+ * {@link #awaitingReplySinceNanos}, and the listener's sweeper closes connections that ran
+ * out of time. That keeps the copy loops free of timer bookkeeping.
+ */
+final class TcpConnection implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
+    private static final Logger access = LoggerFactory.getLogger("dev.aegis.access");
+
+    private final TcpListener listener;
+    private final SocketChannel client;
+    private final long startNanos;
+    private final AtomicReference<CloseReason> reason = new AtomicReference<>();
+    private volatile SocketChannel upstream;
+    private volatile Backend backend;
+    private volatile boolean piping;
+    private InetSocketAddress clientAddress;
+    private String error;
+    /** Last time a byte moved either way. */
+    volatile long lastActivityNanos;
+    /** When the client's latest bytes arrived, if the backend has not sent a byte since; 0 = none pending. */
+    volatile long awaitingReplySinceNanos;
+    private Pipe toBackend;
+    private Pipe toClient;
+
+    TcpConnection(TcpListener listener, SocketChannel client) {
+        this.listener = listener;
+        this.client = client;
+        this.startNanos = System.nanoTime();
+        this.lastActivityNanos = startNanos;
+    }
+
+    @Override
+    public void run() {
+        try {
+            clientAddress = (InetSocketAddress) client.getRemoteAddress();
+            serve();
+        } catch (IOException e) {
+            reason.compareAndSet(null, CloseReason.CLIENT_RESET);
+        } catch (RuntimeException | Error e) {
+            crashed(e);
+        } finally {
+            closeQuietly(client);
+            closeQuietly(upstream);
+            Backend b = backend;
+            if (b != null) {
+                b.release();
+            }
+            listener.closed(this);
+        }
+    }
+
+    private void serve() throws IOException {
+        TcpSettings settings = listener.settings();
+        RejectReason rejected = listener.admit(clientAddress);
+        if (rejected != null) {
+            reject(rejected);
+            return;
+        }
+        if (!connect(settings)) {
+            return;
+        }
+        listener.stats().proxied.increment();
+        toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers());
+        toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers());
+        lastActivityNanos = System.nanoTime();
+        piping = true;
+        Thread reverse = listener.threads().newThread(toClient);
+        reverse.start();
+        toBackend.run();
+        try {
+            reverse.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abort(CloseReason.SHUTDOWN, true);
+        }
+    }
+
+    /**
+     * Tries backends until one accepts: a connect error or timeout counts against that backend
+     * and the next eligible one is tried, at most {@code retries} more times.
+     */
+    private boolean connect(TcpSettings settings) {
+        BackendSet set = listener.pool().current();
+        Tried tried = new Tried(set.backends().size());
+        int hash = listener.clientHash(clientAddress.getAddress());
+        int failures = 0;
+        while (true) {
+            Backend candidate = set.select(hash, tried);
+            if (candidate == null) {
+                if (failures == 0) {
+                    reject(RejectReason.NO_BACKEND);
+                } else {
+                    reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
+                }
+                return false;
+            }
+            tried.add(candidate);
+            if (!candidate.tryAcquire()) {
+                continue; // filled up (or its half-open trial was taken) since it was picked
+            }
+            long t0 = System.nanoTime();
+            try {
+                upstream = open(candidate.address(), settings);
+                backend = candidate;
+                candidate.recordSuccess();
+                listener.connectLatency(System.nanoTime() - t0);
+                return true;
+            } catch (IOException e) {
+                candidate.release();
+                candidate.recordFailure();
+                error = describe(e);
+                if (log.isDebugEnabled()) {
+                    log.debug("backend connect failed client={} backend={} error=\"{}\"",
+                            clientAddress, candidate.id(), error);
+                }
+                if (++failures > settings.retries()) {
+                    reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
+                    return false;
+                }
+            }
+        }
+    }
+
+    private static SocketChannel open(InetSocketAddress address, TcpSettings settings) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        try {
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.socket().connect(address, (int) Math.max(1, settings.connectTimeout().toMillis()));
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    private void reject(RejectReason why) {
+        listener.stats().countRejected(why);
+        rejectReason = why;
+    }
+
+    private RejectReason rejectReason;
+
+    // ---- called by the pipes ----
+
+    void moved(boolean fromClient, int n) {
+        long now = System.nanoTime();
+        lastActivityNanos = now;
+        if (fromClient) {
+            awaitingReplySinceNanos = now; // the read timeout runs from the client's latest bytes
+            listener.stats().bytesFromClients.add(n);
+        } else {
+            awaitingReplySinceNanos = 0;
+            listener.stats().bytesToClients.add(n);
+        }
+    }
+
+    /** Per-connection bandwidth limit: parks the copying thread when the direction is over its rate. */
+    void throttle(boolean fromClient, int n) {
+        long delay = listener.bandwidthDelayNanos(this, fromClient, n);
+        if (delay > 0) {
+            LockSupport.parkNanos(delay);
+        }
+    }
+
+    /** A pipe read EOF: the first side to finish names the close reason (unless another reason came first). */
+    void finished(boolean fromClient) {
+        if (fromClient) {
+            reason.compareAndSet(null, CloseReason.CLIENT_CLOSED);
+        } else {
+            reason.compareAndSet(null, CloseReason.BACKEND_CLOSED);
+        }
+    }
+
+    /** A read or write failed on a live socket: a reset (or a broken pipe) is passed on as a reset. */
+    void ioFailed(boolean fromClient, IOException e) {
+        boolean writeSide = e instanceof Pipe.WriteFailed;
+        boolean clientFault = fromClient != writeSide;
+        error = describe(e.getCause() != null && writeSide ? (IOException) e.getCause() : e);
+        abort(clientFault ? CloseReason.CLIENT_RESET : CloseReason.BACKEND_RESET, true);
+    }
+
+    void crashed(Throwable e) {
+        log.error("connection failed unexpectedly client={} backend={}", clientAddress, backend, e);
+        abort(CloseReason.ERROR, true);
+    }
+
+    /**
+     * Ends the connection now: records the reason (the first one wins), then closes both
+     * sockets, with a reset when {@code reset} (SO_LINGER 0), which unblocks both pipes.
+     */
+    void abort(CloseReason why, boolean reset) {
+        reason.compareAndSet(null, why);
+        if (reset) {
+            resetQuietly(client);
+            resetQuietly(upstream);
+        } else {
+            closeQuietly(client);
+            closeQuietly(upstream);
+        }
+    }
+
+    // ---- read by the sweeper ----
+
+    boolean piping() {
+        return piping;
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
+    InetSocketAddress clientAddress() {
+        return clientAddress;
+    }
+
+    long startNanos() {
+        return startNanos;
+    }
+
+    /** Final accounting, on the connection's own thread after both pipes ended. */
+    void logAccess(TcpStats stats) {
+        long bytesReceived = toBackend == null ? 0 : toBackend.bytes();
+        long bytesSent = toClient == null ? 0 : toClient.bytes();
+        String why;
+        if (rejectReason != null) {
+            why = rejectReason.label();
+        } else {
+            CloseReason r = reason.get();
+            if (r == null) {
+                r = CloseReason.CLIENT_CLOSED;
+            }
+            stats.countClosed(r);
+            if (r == CloseReason.READ_TIMEOUT && backend != null) {
+                backend.recordFailure();
+            }
+            why = r.label();
+        }
+        if (listener.settings().accessLog() && access.isInfoEnabled()) {
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+            Backend b = backend;
+            if (error == null) {
+                access.info("access protocol=tcp client_ip={} backend={} bytes_sent={} bytes_received={} duration_ms={} reason={}",
+                        format(clientAddress), b == null ? "-" : b.id(), bytesSent, bytesReceived, ms, why);
+            } else {
+                access.info("access protocol=tcp client_ip={} backend={} bytes_sent={} bytes_received={} duration_ms={} reason={} error=\"{}\"",
+                        format(clientAddress), b == null ? "-" : b.id(), bytesSent, bytesReceived, ms, why, error);
+            }
+        }
+    }
+
+    static String format(InetSocketAddress a) {
+        if (a == null) {
+            return "-";
+        }
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof SocketTimeoutException) {
+            return "connect timeout";
+        }
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.replace('"', '\'');
+    }
+
+    static void closeQuietly(SocketChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // closing: nothing left to do
+            }
+        }
+    }
+
+    private static void resetQuietly(SocketChannel ch) {
+        if (ch == null) {
+            return;
+        }
+        try {
+            if (ch.isOpen()) {
+                ch.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+        } catch (IOException ignored) {
+            // already closed or not connected: a plain close follows
+        }
+        closeQuietly(ch);
+    }
+}

@@ -1,0 +1,279 @@
+package dev.aegis.tcp;
+
+import dev.aegis.backend.Backend;
+import dev.aegis.backend.BackendPool;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
+import java.util.function.ToIntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A TCP listen socket and its accept loop. Every accepted connection gets a virtual thread
+ * ({@link TcpConnection}), which later starts a second one for the backend-to-client direction.
+ * The listener also keeps the set of live connections: the sweeper walks it to enforce idle
+ * and read timeouts, drain and shutdown use it to wait for or close what is left.
+ */
+public final class TcpListener implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TcpListener.class);
+    /** Bytes a waiting pipe holds: enough for a typical request or response head. */
+    static final int SMALL_BUFFER = 2 * 1024;
+    /** Bytes a pipe holds while data streams. */
+    static final int LARGE_BUFFER = 64 * 1024;
+
+    private final InetSocketAddress bindAddress;
+    private final BackendPool pool;
+    private final TcpStats stats = new TcpStats();
+    private final Set<TcpConnection> live = ConcurrentHashMap.newKeySet();
+    private final ThreadFactory threads = Thread.ofVirtual().name("aegis-tcp-", 0).factory();
+    private final BufferPool smallBuffers = new BufferPool(SMALL_BUFFER, 4096);
+    private final BufferPool largeBuffers = new BufferPool(LARGE_BUFFER, 256);
+    private volatile TcpSettings settings;
+    private volatile Function<InetAddress, RejectReason> admission = client -> null;
+    private volatile ToIntFunction<InetAddress> clientHasher = InetAddress::hashCode;
+    private volatile LongConsumer connectLatency = nanos -> { };
+    private volatile boolean draining;
+    private ServerSocketChannel server;
+    private Thread acceptor;
+
+    public TcpListener(InetSocketAddress bindAddress, BackendPool pool, TcpSettings settings) {
+        this.bindAddress = bindAddress;
+        this.pool = pool;
+        this.settings = settings;
+    }
+
+    /** Binds and starts accepting. A busy address throws a BindException naming it. */
+    public void start() throws IOException {
+        ServerSocketChannel ch = ServerSocketChannel.open();
+        try {
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            ch.bind(bindAddress, 4096);
+        } catch (IOException e) {
+            ch.close();
+            BindException be = new BindException("cannot listen on tcp " + bindAddress.getHostString() + ":"
+                    + bindAddress.getPort() + ": " + e.getMessage());
+            be.initCause(e);
+            throw be;
+        }
+        server = ch;
+        acceptor = Thread.ofPlatform().name("aegis-accept-tcp-" + localAddress().getPort()).daemon(false)
+                .start(this::acceptLoop);
+    }
+
+    private void acceptLoop() {
+        boolean failing = false;
+        while (true) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (ClosedChannelException e) {
+                return; // closed by stop()
+            } catch (IOException e) {
+                // Typically "Too many open files": say it once, back off, and recover when fds free up.
+                if (!failing) {
+                    log.warn("accept failed, retrying listener=tcp:{} error=\"{}\"", localAddress().getPort(), e.getMessage());
+                    failing = true;
+                }
+                LockSupport.parkNanos(50_000_000L);
+                continue;
+            }
+            if (failing) {
+                log.info("accept recovered listener=tcp:{}", localAddress().getPort());
+                failing = false;
+            }
+            handle(client);
+        }
+    }
+
+    private void handle(SocketChannel client) {
+        stats.accepted.increment();
+        if (draining) {
+            stats.countRejected(RejectReason.DRAINING);
+            TcpConnection.closeQuietly(client);
+            return;
+        }
+        int max = settings.maxConnections();
+        int now = stats.active.incrementAndGet();
+        if (max > 0 && now > max) {
+            stats.active.decrementAndGet();
+            stats.countRejected(RejectReason.MAX_CONNECTIONS);
+            TcpConnection.closeQuietly(client);
+            return;
+        }
+        try {
+            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        } catch (IOException e) {
+            stats.active.decrementAndGet();
+            TcpConnection.closeQuietly(client);
+            return;
+        }
+        TcpConnection connection = new TcpConnection(this, client);
+        live.add(connection);
+        threads.newThread(connection).start();
+    }
+
+    /** Called once by every connection when it has closed both sockets. */
+    void closed(TcpConnection connection) {
+        live.remove(connection);
+        stats.active.decrementAndGet();
+        connection.logAccess(stats);
+    }
+
+    /**
+     * Enforces idle and read timeouts; called periodically by the housekeeping scheduler.
+     * A read timeout counts as a failure of the backend (circuit breaker).
+     */
+    public void sweep() {
+        TcpSettings s = settings;
+        long now = System.nanoTime();
+        long idle = s.idleTimeout().toNanos();
+        long read = s.readTimeout().toNanos();
+        for (TcpConnection c : live) {
+            if (!c.piping()) {
+                continue;
+            }
+            long pending = c.awaitingReplySinceNanos;
+            if (pending != 0 && now - pending > read) {
+                c.abort(CloseReason.READ_TIMEOUT, false);
+            } else if (now - c.lastActivityNanos > idle) {
+                c.abort(CloseReason.IDLE_TIMEOUT, false);
+            }
+        }
+    }
+
+    /** Stops accepting (the port is released); open connections carry on. */
+    public void stopAccepting() {
+        ServerSocketChannel ch = server;
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+        Thread t = acceptor;
+        if (t != null) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Closes every open connection now (the end of a graceful shutdown). */
+    public void closeAll() {
+        for (TcpConnection c : live) {
+            c.abort(CloseReason.SHUTDOWN, false);
+        }
+    }
+
+    /** Stops accepting and closes every connection. */
+    @Override
+    public void close() {
+        stopAccepting();
+        closeAll();
+    }
+
+    public InetSocketAddress localAddress() {
+        try {
+            return (InetSocketAddress) server.getLocalAddress();
+        } catch (IOException e) {
+            return bindAddress;
+        }
+    }
+
+    public InetSocketAddress bindAddress() {
+        return bindAddress;
+    }
+
+    public void setDraining(boolean draining) {
+        this.draining = draining;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    public void reconfigure(TcpSettings settings) {
+        this.settings = settings;
+    }
+
+    /** Hook for rate limiting: returns the reason to reject a new client, or null to admit it. */
+    public void setAdmission(Function<InetAddress, RejectReason> admission) {
+        this.admission = admission;
+    }
+
+    /** The hash of the client IP that consistent hashing keys on. */
+    public void setClientHasher(ToIntFunction<InetAddress> clientHasher) {
+        this.clientHasher = clientHasher;
+    }
+
+    /** Receives the time each successful backend connect took, in nanoseconds. */
+    public void setConnectLatencyObserver(LongConsumer observer) {
+        this.connectLatency = observer;
+    }
+
+    public TcpStats stats() {
+        return stats;
+    }
+
+    public BackendPool pool() {
+        return pool;
+    }
+
+    /** Connections open now, including ones still connecting to a backend. */
+    public int activeConnections() {
+        return stats.activeConnections();
+    }
+
+    /** Open connections per backend are on {@link Backend#activeConnections()}; this is the listener's live set size. */
+    int liveConnections() {
+        return live.size();
+    }
+
+    TcpSettings settings() {
+        return settings;
+    }
+
+    RejectReason admit(InetSocketAddress client) {
+        return admission.apply(client.getAddress());
+    }
+
+    int clientHash(InetAddress address) {
+        return clientHasher.applyAsInt(address);
+    }
+
+    void connectLatency(long nanos) {
+        connectLatency.accept(nanos);
+    }
+
+    long bandwidthDelayNanos(TcpConnection connection, boolean fromClient, int n) {
+        return 0;
+    }
+
+    ThreadFactory threads() {
+        return threads;
+    }
+
+    BufferPool smallBuffers() {
+        return smallBuffers;
+    }
+
+    BufferPool largeBuffers() {
+        return largeBuffers;
+    }
+}

@@ -1,0 +1,59 @@
+package dev.aegis.tcp;
+
+import dev.aegis.backend.BackendPool;
+import dev.aegis.config.BackendConfig;
+import dev.aegis.config.CircuitBreakerConfig;
+import dev.aegis.config.HostPort;
+import dev.aegis.config.LoadBalancingConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** A TcpListener on a free loopback port in front of the given backends, with a running sweeper. */
+final class ProxyFixture implements AutoCloseable {
+
+    static final TcpSettings DEFAULTS = new TcpSettings(
+            Duration.ofSeconds(2), Duration.ofSeconds(60), Duration.ofSeconds(30), 2, 0, 0, false);
+
+    final BackendPool pool;
+    final TcpListener listener;
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor();
+
+    ProxyFixture(TcpSettings settings, List<InetSocketAddress> backends) throws IOException {
+        this(settings, backends, 0, new CircuitBreakerConfig(5, Duration.ofSeconds(30)));
+    }
+
+    ProxyFixture(TcpSettings settings, List<InetSocketAddress> backends, int maxPerBackend,
+            CircuitBreakerConfig circuit) throws IOException {
+        List<BackendPool.ResolvedBackend> resolved = new ArrayList<>();
+        for (InetSocketAddress a : backends) {
+            resolved.add(new BackendPool.ResolvedBackend(
+                    new BackendConfig(new HostPort(a.getHostString(), a.getPort()), 100, maxPerBackend, Optional.empty()), a));
+        }
+        pool = new BackendPool("tcp", resolved,
+                new LoadBalancingConfig(LoadBalancingConfig.Algorithm.ROUND_ROBIN, false), circuit);
+        listener = new TcpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), pool, settings);
+        listener.start();
+        sweeper.scheduleAtFixedRate(listener::sweep, 10, 10, TimeUnit.MILLISECONDS);
+    }
+
+    Socket connect() throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), listener.localAddress().getPort());
+        s.setSoTimeout(10_000); // a hung test fails instead of hanging CI
+        return s;
+    }
+
+    @Override
+    public void close() {
+        sweeper.shutdownNow();
+        listener.close();
+    }
+}
