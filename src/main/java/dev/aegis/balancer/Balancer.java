@@ -5,18 +5,22 @@ import dev.aegis.backend.Tried;
 
 /**
  * Chooses a backend for a new connection or UDP session. One instance is built per backend-set
- * generation (its backend list never changes); a reload builds a new one.
+ * generation (its backend list never changes); a reload builds a new one with
+ * {@link Balancers#create}.
  *
- * <p>Implementations are lock-free and allocate nothing per pick: they are called for every new
- * connection from many virtual threads at once.
+ * <p>Every implementation is lock-free and allocates nothing per pick: they are called for every
+ * new connection from many virtual threads at once. Every implementation skips backends that are
+ * not {@link Backend#isAvailable() available} (unhealthy, draining, weight 0, circuit open, at
+ * their connection limit) or already in {@code tried}, and returns {@code null} when none is left.
  */
-public interface Balancer {
+public sealed interface Balancer permits RoundRobin, SmoothWeighted, LeastConnections, ConsistentHash {
 
     /**
      * Picks an {@link Backend#isAvailable() available} backend that is not in {@code tried}.
      *
-     * @param clientHash a hash of the client IP (used by consistent hashing, ignored by the others)
-     * @param tried      backends this connection already tried
+     * @param clientHash a hash of the client IP, see {@link Balancers#hashClient} (used by
+     *                   consistent hashing, ignored by the others)
+     * @param tried      backends this connection already tried ({@link Tried#NONE} on a first pick)
      * @return the backend, or {@code null} when none is eligible
      */
     Backend select(int clientHash, Tried tried);
