@@ -1,0 +1,480 @@
+package dev.aegis.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.aegis.config.HealthCheckConfig.Scheme;
+import dev.aegis.config.LoadBalancingConfig.Algorithm;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads and validates a configuration file (SPEC §3) into an {@link AegisConfig}.
+ *
+ * <p>The YAML is read into a tree ({@link YamlTree}) and then walked section by section with the
+ * path of every field at hand ({@link ConfigNode}). Nothing stops at the first problem: every
+ * error of the file is collected and reported at once in a {@link ConfigException}, each naming
+ * its path and what is wrong. Unknown keys are errors, except the original's top-level
+ * {@code grpc:} section, which is accepted and ignored with a warning. Host names are resolved
+ * at load time (see {@link HostResolver}), so {@code start}, {@code check} and every reload catch
+ * a misspelt backend.
+ */
+public final class ConfigLoader {
+
+    /** The environment variable that, when set and non-empty, overrides {@code admin.api_token}. */
+    public static final String API_TOKEN_ENV = "AEGIS_API_TOKEN";
+
+    static final long MAX_FILE_BYTES = YamlTree.MAX_CODE_POINTS;
+
+    // Sanity bounds: values beyond them are typing mistakes (an extra zero, ms meant as s).
+    private static final Duration MIN_TIMEOUT = Duration.ofMillis(1);
+    private static final Duration MAX_DURATION = Duration.ofHours(24);
+    private static final int MAX_RETRIES = 100;
+    private static final int MAX_CONNECTIONS = 10_000_000;
+    private static final int MAX_UDP_SESSIONS = 10_000_000;
+    private static final int MAX_HEALTH_THRESHOLD = 1_000;
+    private static final int MAX_ERROR_THRESHOLD = 1_000_000;
+    private static final double MAX_REQUESTS_PER_SECOND = 1e9;
+    private static final long MAX_BURST = 1_000_000_000L;
+    private static final long MAX_BYTES_PER_SECOND = 1_000_000_000_000L;
+    private static final long MAX_PACKETS_PER_SECOND = 1_000_000_000L;
+
+    private static final HostPort DEFAULT_API_ADDRESS = new HostPort("127.0.0.1", 9090);
+    private static final HostPort DEFAULT_METRICS_ADDRESS = new HostPort("0.0.0.0", 9091);
+
+    private static final Map<String, Algorithm> ALGORITHMS = algorithms();
+    private static final Map<String, Scheme> SCHEMES = schemes();
+    private static final Map<String, String> LEVELS = levels();
+
+    private static final String GRPC_WARNING = "ignored: Aegis is a single process with no separate control plane";
+
+    private final Map<String, String> env;
+    private final HostResolver resolver;
+    private final Findings findings = new Findings();
+    /** Every address read, to resolve once the whole file has been walked. */
+    private final List<AddressAt> addresses = new ArrayList<>();
+    /** The addresses of the three TCP servers, to catch two of them on one port. */
+    private final List<AddressAt> tcpBinds = new ArrayList<>();
+
+    private ConfigLoader(Map<String, String> env, HostResolver resolver) {
+        this.env = env;
+        this.resolver = resolver;
+    }
+
+    /** Loads a file, with {@code AEGIS_API_TOKEN} taken from the process environment. */
+    public static LoadedConfig load(Path file) throws ConfigException {
+        return load(file, System.getenv());
+    }
+
+    /** Loads a file, with {@code AEGIS_API_TOKEN} looked up in {@code env}. */
+    public static LoadedConfig load(Path file, Map<String, String> env) throws ConfigException {
+        return load(file, env, HostResolver.SYSTEM);
+    }
+
+    /** Reads configuration text, with {@code AEGIS_API_TOKEN} taken from the process environment. */
+    public static LoadedConfig parse(String yamlText) throws ConfigException {
+        return parse(yamlText, System.getenv());
+    }
+
+    /** Reads configuration text, with {@code AEGIS_API_TOKEN} looked up in {@code env}. */
+    public static LoadedConfig parse(String yamlText, Map<String, String> env) throws ConfigException {
+        return parse(yamlText, env, HostResolver.SYSTEM);
+    }
+
+    static LoadedConfig load(Path file, Map<String, String> env, HostResolver resolver) throws ConfigException {
+        return parse(readText(file), env, resolver);
+    }
+
+    static LoadedConfig parse(String yamlText, Map<String, String> env, HostResolver resolver)
+            throws ConfigException {
+        return new ConfigLoader(env, resolver).read(yamlText);
+    }
+
+    // ---------------------------------------------------------------- the file
+
+    private static String readText(Path file) throws ConfigException {
+        try {
+            if (Files.isDirectory(file)) {
+                throw fileError("cannot read " + file + ": it is a directory");
+            }
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw fileError(file + " is " + size + " bytes, more than the limit of " + MAX_FILE_BYTES);
+            }
+            return decode(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            throw fileError("cannot read " + file + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw fileError("cannot read " + file + ": permission denied");
+        } catch (IOException e) {
+            throw fileError("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** Strict UTF-8, so that a binary file is named as such instead of read as odd YAML. */
+    private static String decode(byte[] bytes) throws ConfigException {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                throw fileError("not a text file (NUL byte at offset " + i + ")");
+            }
+        }
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            throw fileError("not a UTF-8 text file (invalid byte at offset " + in.position() + ")");
+        }
+        decoder.flush(out);
+        return out.flip().toString();
+    }
+
+    private static ConfigException fileError(String message) {
+        return new ConfigException(List.of(new ConfigError(ConfigError.FILE, message)));
+    }
+
+    private LoadedConfig read(String text) throws ConfigException {
+        String yaml = text.startsWith("\uFEFF") ? text.substring(1) : text;
+        if (yaml.indexOf('\0') >= 0) {
+            throw fileError("not a text file (it contains NUL characters)");
+        }
+        JsonNode tree = YamlTree.read(yaml, findings);
+        if (tree != null && !tree.isObject()) {
+            findings.error("", "the top level must be a map of sections (proxy, admin, logging, shutdown), got "
+                    + ConfigNode.describe(tree));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new ConfigException(findings.errors());
+        }
+        ConfigNode root = ConfigNode.root(tree, findings).keys("proxy", "admin", "logging", "shutdown", "grpc");
+        if (tree.has("grpc")) {
+            findings.warn("grpc", GRPC_WARNING);
+        }
+        AegisConfig config = new AegisConfig(
+                proxy(root.get("proxy")),
+                admin(root.get("admin")),
+                logging(root.get("logging")),
+                shutdown(root.get("shutdown")));
+        checkPortConflicts();
+        resolveHosts();
+        if (findings.hasErrors()) {
+            throw new ConfigException(findings.errors());
+        }
+        return new LoadedConfig(config, findings.warnings());
+    }
+
+    // ---------------------------------------------------------------- proxy
+
+    private ProxyConfig proxy(ConfigNode node) {
+        node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker");
+        ListenConfig listen = listen(node.get("listen"));
+        List<BackendConfig> backends = pool(node.get("backends"), false);
+        ConfigNode udpPool = node.get("udp_backends");
+        List<BackendConfig> udpBackends = udpPool.isPresent() ? pool(udpPool, true) : List.of();
+        if (udpPool.isPresent() && listen.udp().isEmpty() && listen.tcp().isPresent()) {
+            udpPool.warn("ignored: there is no proxy.listen.udp");
+        }
+        return new ProxyConfig(listen, backends, udpBackends,
+                loadBalancing(node.get("load_balancing")),
+                traffic(node.get("traffic")),
+                circuitBreaker(node.get("circuit_breaker")));
+    }
+
+    private ListenConfig listen(ConfigNode node) {
+        node.keys("tcp", "udp");
+        ConfigNode tcpNode = node.get("tcp");
+        ConfigNode udpNode = node.get("udp");
+        if (!tcpNode.isPresent() && !udpNode.isPresent()) {
+            node.error("required: at least one of tcp and udp (e.g. tcp: \"0.0.0.0:8080\")");
+        }
+        Optional<HostPort> tcp = listenAddress(tcpNode);
+        tcp.ifPresent(address -> tcpBinds.add(new AddressAt(tcpNode.path(), address)));
+        return new ListenConfig(tcp, listenAddress(udpNode));
+    }
+
+    private Optional<HostPort> listenAddress(ConfigNode node) {
+        Optional<HostPort> address = node.address(Addresses::parseListener);
+        address.ifPresent(a -> addresses.add(new AddressAt(node.path(), a)));
+        return address;
+    }
+
+    /** {@code backends} (required) or {@code udp_backends}: a non-empty list of distinct backends. */
+    private List<BackendConfig> pool(ConfigNode node, boolean udp) {
+        if (!node.isPresent()) {
+            node.error("required: at least one backend (e.g. - address: \"localhost:3000\")");
+            return List.of();
+        }
+        if (node.isList() && node.elements().isEmpty()) {
+            node.error("must list at least one backend"
+                    + (udp ? " (or leave udp_backends out to use proxy.backends for UDP)" : ""));
+        }
+        List<BackendConfig> backends = new ArrayList<>();
+        Map<String, String> firstPathOfAddress = new HashMap<>();
+        for (ConfigNode entry : node.elements()) {
+            Optional<BackendConfig> backend = backend(entry, udp);
+            if (backend.isEmpty()) {
+                continue;
+            }
+            String identity = backend.get().address().toString().toLowerCase(Locale.ROOT);
+            String first = firstPathOfAddress.putIfAbsent(identity, entry.path());
+            if (first != null) {
+                entry.get("address").error("duplicate: " + first + " has the same address");
+            }
+            backends.add(backend.get());
+        }
+        if (!backends.isEmpty() && backends.stream().allMatch(b -> b.weight() == 0)) {
+            node.warn("every backend has weight 0, so none takes new traffic");
+        }
+        return backends;
+    }
+
+    private Optional<BackendConfig> backend(ConfigNode node, boolean udp) {
+        if (node.isPresent() && !node.isMap()) {
+            node.error("expected a map such as {address: \"localhost:3000\"}, got " + node.describe());
+            return Optional.empty();
+        }
+        node.keys("address", "weight", "max_connections", "health_check");
+        ConfigNode addressNode = node.get("address");
+        if (!addressNode.isPresent()) {
+            addressNode.error("required (host:port)");
+        }
+        Optional<HostPort> address = addressNode.address(Addresses::parseBackend);
+        address.ifPresent(a -> addresses.add(new AddressAt(addressNode.path(), a)));
+        int weight = node.get("weight").integer(BackendConfig.DEFAULT_WEIGHT, 0, BackendConfig.MAX_WEIGHT);
+        int maxConnections = node.get("max_connections").integer(0, 0, MAX_CONNECTIONS);
+        Optional<HealthCheckConfig> healthCheck = healthCheck(node.get("health_check"), udp);
+        return address.map(a -> new BackendConfig(a, weight, maxConnections, healthCheck));
+    }
+
+    private Optional<HealthCheckConfig> healthCheck(ConfigNode node, boolean udp) {
+        node.keys("interval", "timeout", "path", "scheme", "healthy_threshold", "unhealthy_threshold");
+        if (!node.isMap()) {
+            return Optional.empty();
+        }
+        ConfigNode timeoutNode = node.get("timeout");
+        Duration interval = node.get("interval").duration(Duration.ofSeconds(5), MIN_TIMEOUT, MAX_DURATION);
+        Duration timeout = timeoutNode.duration(Duration.ofSeconds(2), MIN_TIMEOUT, MAX_DURATION);
+        if (timeout.compareTo(interval) > 0) {
+            timeoutNode.warn("longer than the interval (" + Durations.format(interval)
+                    + "): checks of one backend never overlap, so they run less often than the interval");
+        }
+        ConfigNode pathNode = node.get("path");
+        ConfigNode schemeNode = node.get("scheme");
+        Optional<String> path = healthCheckPath(pathNode);
+        Scheme scheme = schemeNode.choice(SCHEMES, Scheme.HTTP);
+        if (udp) {
+            // A UDP check is a datagram and any reply: HTTP settings have nothing to apply to.
+            for (ConfigNode httpOnly : List.of(pathNode, schemeNode)) {
+                if (httpOnly.isPresent()) {
+                    httpOnly.warn("ignored: a UDP health check sends a datagram and waits for any reply");
+                }
+            }
+            path = Optional.empty();
+            scheme = Scheme.HTTP;
+        }
+        return Optional.of(new HealthCheckConfig(interval, timeout, path, scheme,
+                node.get("healthy_threshold").integer(2, 1, MAX_HEALTH_THRESHOLD),
+                node.get("unhealthy_threshold").integer(3, 1, MAX_HEALTH_THRESHOLD)));
+    }
+
+    private static Optional<String> healthCheckPath(ConfigNode node) {
+        Optional<String> path = node.text();
+        if (path.isEmpty()) {
+            return path;
+        }
+        if (!path.get().startsWith("/")) {
+            node.error("must start with \"/\" (leave path out for a TCP connect check)");
+            return Optional.empty();
+        }
+        if (path.get().chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+            node.error("must not contain spaces or control characters (percent-encode them)");
+            return Optional.empty();
+        }
+        return path;
+    }
+
+    private static LoadBalancingConfig loadBalancing(ConfigNode node) {
+        node.keys("algorithm", "session_affinity");
+        return new LoadBalancingConfig(
+                node.get("algorithm").choice(ALGORITHMS, Algorithm.ROUND_ROBIN),
+                node.get("session_affinity").bool(false));
+    }
+
+    private static TrafficConfig traffic(ConfigNode node) {
+        node.keys("rate_limit", "timeout", "retries", "max_connections", "udp_max_sessions");
+        return new TrafficConfig(
+                rateLimit(node.get("rate_limit")),
+                timeouts(node.get("timeout")),
+                node.get("retries").integer(2, 0, MAX_RETRIES),
+                node.get("max_connections").integer(0, 0, MAX_CONNECTIONS),
+                node.get("udp_max_sessions").integer(100_000, 1, MAX_UDP_SESSIONS));
+    }
+
+    private static RateLimitConfig rateLimit(ConfigNode node) {
+        node.keys("requests_per_second", "burst", "per_client", "per_connection");
+        Bucket global = bucket(node);
+        Bucket perClient = bucket(node.get("per_client").keys("requests_per_second", "burst"));
+        ConfigNode perConnection = node.get("per_connection").keys("bytes_per_second", "packets_per_second");
+        return new RateLimitConfig(global.rate(), global.burst(),
+                new RateLimitConfig.PerClient(perClient.rate(), perClient.burst()),
+                new RateLimitConfig.PerConnection(
+                        perConnection.get("bytes_per_second").longInteger(0, 0, MAX_BYTES_PER_SECOND),
+                        perConnection.get("packets_per_second").longInteger(0, 0, MAX_PACKETS_PER_SECOND)));
+    }
+
+    /** {@code requests_per_second} and {@code burst}; burst defaults to the rate (at least 1). */
+    private static Bucket bucket(ConfigNode node) {
+        double rate = node.get("requests_per_second").number(0, 0, MAX_REQUESTS_PER_SECOND);
+        long defaultBurst = rate > 0 ? Math.max(1, (long) Math.ceil(rate)) : 0;
+        ConfigNode burstNode = node.get("burst");
+        long burst = burstNode.longInteger(defaultBurst, 0, MAX_BURST);
+        if (rate > 0 && burst == 0) {
+            burstNode.error("must be at least 1 when requests_per_second is set (a bucket of 0 admits nothing)");
+        }
+        return new Bucket(rate, burst);
+    }
+
+    private record Bucket(double rate, long burst) {
+    }
+
+    private static TimeoutConfig timeouts(ConfigNode node) {
+        node.keys("connect", "idle", "read", "udp_session");
+        return new TimeoutConfig(
+                node.get("connect").duration(Duration.ofSeconds(5), MIN_TIMEOUT, MAX_DURATION),
+                node.get("idle").duration(Duration.ofSeconds(60), MIN_TIMEOUT, MAX_DURATION),
+                node.get("read").duration(Duration.ofSeconds(30), MIN_TIMEOUT, MAX_DURATION),
+                node.get("udp_session").duration(Duration.ofSeconds(30), MIN_TIMEOUT, MAX_DURATION));
+    }
+
+    private static CircuitBreakerConfig circuitBreaker(ConfigNode node) {
+        node.keys("error_threshold", "timeout");
+        return new CircuitBreakerConfig(
+                node.get("error_threshold").integer(5, 1, MAX_ERROR_THRESHOLD),
+                node.get("timeout").duration(Duration.ofSeconds(30), MIN_TIMEOUT, MAX_DURATION));
+    }
+
+    // ---------------------------------------------------------------- admin, logging, shutdown
+
+    private AdminConfig admin(ConfigNode node) {
+        node.keys("api_address", "metrics_address", "api_token");
+        HostPort api = serverAddress(node.get("api_address"), DEFAULT_API_ADDRESS);
+        HostPort metrics = serverAddress(node.get("metrics_address"), DEFAULT_METRICS_ADDRESS);
+        ConfigNode tokenNode = node.get("api_token");
+        String token = tokenNode.text("");
+        checkToken(token, tokenNode.path());
+        String envToken = env.get(API_TOKEN_ENV);
+        if (envToken != null && !envToken.isEmpty()) {
+            checkToken(envToken, "env " + API_TOKEN_ENV);
+            token = envToken;
+        }
+        return new AdminConfig(api, metrics, token);
+    }
+
+    /** The admin API or metrics address: a listen address, and one of the TCP servers we bind. */
+    private HostPort serverAddress(ConfigNode node, HostPort defaultAddress) {
+        HostPort address = listenAddress(node).orElse(defaultAddress);
+        tcpBinds.add(new AddressAt(node.path(), address));
+        return address;
+    }
+
+    /** The token travels in an {@code Authorization} header: it must be one header-safe word. */
+    private void checkToken(String token, String path) {
+        if (token.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+            findings.error(path, "must not contain spaces, control or non-ASCII characters");
+        }
+    }
+
+    private static LoggingConfig logging(ConfigNode node) {
+        node.keys("level", "access_log");
+        return new LoggingConfig(node.get("level").choice(LEVELS, "info"), node.get("access_log").bool(true));
+    }
+
+    private static ShutdownConfig shutdown(ConfigNode node) {
+        node.keys("drain_timeout");
+        return new ShutdownConfig(node.get("drain_timeout").duration(Duration.ofSeconds(30), Duration.ZERO, MAX_DURATION));
+    }
+
+    // ---------------------------------------------------------------- checks across sections
+
+    /**
+     * The proxy's TCP listener, the admin API and the metrics endpoint cannot share a port on
+     * overlapping hosts (a wildcard host overlaps every host); the bind would fail at start.
+     */
+    private void checkPortConflicts() {
+        for (int i = 0; i < tcpBinds.size(); i++) {
+            for (int j = 0; j < i; j++) {
+                HostPort later = tcpBinds.get(i).address();
+                HostPort earlier = tcpBinds.get(j).address();
+                if (later.port() != 0 && later.port() == earlier.port() && hostsOverlap(later.host(), earlier.host())) {
+                    findings.error(tcpBinds.get(i).path(),
+                            later + " conflicts with " + tcpBinds.get(j).path() + " " + earlier);
+                }
+            }
+        }
+    }
+
+    private static boolean hostsOverlap(String a, String b) {
+        return a.equalsIgnoreCase(b) || isWildcard(a) || isWildcard(b);
+    }
+
+    private static boolean isWildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
+    }
+
+    /** Every host name in the file, each looked up once through the {@link HostResolver}. */
+    private void resolveHosts() {
+        Map<String, Boolean> resolved = new HashMap<>();
+        for (AddressAt at : addresses) {
+            String host = at.address().host();
+            if (!resolved.computeIfAbsent(host.toLowerCase(Locale.ROOT), h -> resolver.resolves(host))) {
+                findings.error(at.path(), "cannot resolve host \"" + host + "\"");
+            }
+        }
+    }
+
+    private record AddressAt(String path, HostPort address) {
+    }
+
+    // ---------------------------------------------------------------- names
+
+    private static Map<String, Algorithm> algorithms() {
+        Map<String, Algorithm> names = new LinkedHashMap<>();
+        for (Algorithm algorithm : Algorithm.values()) {
+            names.put(algorithm.yamlName(), algorithm);
+        }
+        names.put("weighted_round_robin", Algorithm.WEIGHTED); // the original Aegis's name
+        return names;
+    }
+
+    private static Map<String, String> levels() {
+        Map<String, String> names = new LinkedHashMap<>();
+        for (String level : List.of("error", "warn", "info", "debug", "trace")) {
+            names.put(level, level);
+        }
+        return names;
+    }
+
+    private static Map<String, Scheme> schemes() {
+        Map<String, Scheme> names = new LinkedHashMap<>();
+        names.put("http", Scheme.HTTP);
+        names.put("https", Scheme.HTTPS);
+        return names;
+    }
+}

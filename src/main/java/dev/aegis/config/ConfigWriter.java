@@ -1,0 +1,118 @@
+package dev.aegis.config;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The effective configuration as a tree of maps, lists and plain values, with the YAML key names:
+ * what the admin API shows as the {@code config} object of {@code GET /status} (like the original
+ * Aegis). Every default is filled in, durations read as in the file ({@code 5s}, {@code 500ms}),
+ * and the API token is masked. Reading the YAML form of the tree back with {@link ConfigLoader}
+ * gives the same configuration, the token aside.
+ */
+public final class ConfigWriter {
+
+    /** What a non-empty {@code api_token} is shown as. */
+    public static final String MASKED_TOKEN = "***";
+
+    private ConfigWriter() {
+    }
+
+    /** @return insertion-ordered maps (file order), lists, and String, Number and Boolean leaves */
+    public static Map<String, Object> toMap(AegisConfig config) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("proxy", proxy(config.proxy()));
+        AdminConfig admin = config.admin();
+        root.put("admin", map(
+                "api_address", admin.apiAddress().toString(),
+                "metrics_address", admin.metricsAddress().toString(),
+                "api_token", admin.apiToken().isEmpty() ? "" : MASKED_TOKEN));
+        root.put("logging", map("level", config.logging().level(), "access_log", config.logging().accessLog()));
+        root.put("shutdown", map("drain_timeout", Durations.format(config.shutdown().drainTimeout())));
+        return root;
+    }
+
+    private static Map<String, Object> proxy(ProxyConfig proxy) {
+        Map<String, Object> listen = new LinkedHashMap<>();
+        proxy.listen().tcp().ifPresent(tcp -> listen.put("tcp", tcp.toString()));
+        proxy.listen().udp().ifPresent(udp -> listen.put("udp", udp.toString()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("listen", listen);
+        out.put("backends", backends(proxy.backends()));
+        if (!proxy.udpBackends().isEmpty()) {
+            out.put("udp_backends", backends(proxy.udpBackends()));
+        }
+        out.put("load_balancing", map(
+                "algorithm", proxy.loadBalancing().algorithm().yamlName(),
+                "session_affinity", proxy.loadBalancing().sessionAffinity()));
+        out.put("traffic", traffic(proxy.traffic()));
+        out.put("circuit_breaker", map(
+                "error_threshold", proxy.circuitBreaker().errorThreshold(),
+                "timeout", Durations.format(proxy.circuitBreaker().timeout())));
+        return out;
+    }
+
+    private static List<Object> backends(List<BackendConfig> backends) {
+        List<Object> out = new ArrayList<>();
+        for (BackendConfig backend : backends) {
+            Map<String, Object> entry = map(
+                    "address", backend.address().toString(),
+                    "weight", backend.weight(),
+                    "max_connections", backend.maxConnections());
+            backend.healthCheck().ifPresent(check -> entry.put("health_check", healthCheck(check)));
+            out.add(entry);
+        }
+        return out;
+    }
+
+    private static Map<String, Object> healthCheck(HealthCheckConfig check) {
+        Map<String, Object> out = map(
+                "interval", Durations.format(check.interval()),
+                "timeout", Durations.format(check.timeout()));
+        check.path().ifPresent(path -> out.put("path", path));
+        out.put("scheme", check.scheme().name().toLowerCase(Locale.ROOT));
+        out.put("healthy_threshold", check.healthyThreshold());
+        out.put("unhealthy_threshold", check.unhealthyThreshold());
+        return out;
+    }
+
+    private static Map<String, Object> traffic(TrafficConfig traffic) {
+        RateLimitConfig rate = traffic.rateLimit();
+        TimeoutConfig timeout = traffic.timeout();
+        return map(
+                "rate_limit", map(
+                        "requests_per_second", number(rate.requestsPerSecond()),
+                        "burst", rate.burst(),
+                        "per_client", map(
+                                "requests_per_second", number(rate.perClient().requestsPerSecond()),
+                                "burst", rate.perClient().burst()),
+                        "per_connection", map(
+                                "bytes_per_second", rate.perConnection().bytesPerSecond(),
+                                "packets_per_second", rate.perConnection().packetsPerSecond())),
+                "timeout", map(
+                        "connect", Durations.format(timeout.connect()),
+                        "idle", Durations.format(timeout.idle()),
+                        "read", Durations.format(timeout.read()),
+                        "udp_session", Durations.format(timeout.udpSession())),
+                "retries", traffic.retries(),
+                "max_connections", traffic.maxConnections(),
+                "udp_max_sessions", traffic.udpMaxSessions());
+    }
+
+    /** Whole rates as integers ({@code 1000}, not {@code 1000.0}), as an operator writes them. */
+    private static Number number(double value) {
+        return value == Math.rint(value) && Math.abs(value) < 1e15 ? (Number) (long) value : (Number) value;
+    }
+
+    /** An ordered map from alternating keys and values. */
+    private static Map<String, Object> map(Object... keysAndValues) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            out.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return out;
+    }
+}
