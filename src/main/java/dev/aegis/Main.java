@@ -1,7 +1,198 @@
 package dev.aegis;
 
+import dev.aegis.config.ConfigError;
+import dev.aegis.config.ConfigException;
+import dev.aegis.config.ConfigLoader;
+import dev.aegis.config.LoadedConfig;
+import dev.aegis.demo.DemoBackends;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * The Java side of {@code bin/aegis}: {@code start}, {@code check}, {@code version} and
+ * {@code demo}. The script does JDK discovery, building, daemonising and the admin API calls.
+ * Exit codes (SPEC §2): 0 ok, 1 runtime or startup error, 2 usage or invalid configuration.
+ */
 public final class Main {
+
+    static final int OK = 0;
+    static final int RUNTIME_ERROR = 1;
+    static final int USAGE = 2;
+    private static final String DEFAULT_CONFIG = "conf/aegis.yaml";
+
+    private Main() {
+    }
+
     public static void main(String[] args) {
-        System.out.println("aegis");
+        int code = run(args, System.out, System.err);
+        if (code != OK || !(args.length > 0 && (args[0].equals("start") || args[0].equals("demo")))) {
+            System.exit(code);
+        }
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            usage(err);
+            return USAGE;
+        }
+        String command = args[0];
+        String configFile = DEFAULT_CONFIG;
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "-c", "--config" -> {
+                    if (i + 1 >= args.length) {
+                        err.println("aegis: " + args[i] + " needs a file");
+                        return USAGE;
+                    }
+                    configFile = args[++i];
+                }
+                default -> {
+                    err.println("aegis: unknown option " + args[i]);
+                    usage(err);
+                    return USAGE;
+                }
+            }
+        }
+        return switch (command) {
+            case "version", "--version", "-v" -> {
+                out.println("aegis " + Version.get());
+                yield OK;
+            }
+            case "check" -> check(Path.of(configFile), out, err);
+            case "start" -> start(Path.of(configFile), err, null);
+            case "demo" -> demo(err, out);
+            case "help", "--help", "-h" -> {
+                usage(out);
+                yield OK;
+            }
+            default -> {
+                err.println("aegis: unknown command " + command);
+                usage(err);
+                yield USAGE;
+            }
+        };
+    }
+
+    private static void usage(PrintStream s) {
+        s.println("usage: aegis start [-c FILE] | check [-c FILE] | demo | version");
+    }
+
+    /** Like {@code nginx -t}: every error, or "configuration OK". */
+    private static int check(Path file, PrintStream out, PrintStream err) {
+        try {
+            LoadedConfig loaded = ConfigLoader.load(file);
+            for (String w : loaded.warnings()) {
+                err.println("warning: " + w);
+            }
+            out.println("configuration OK: " + file);
+            return OK;
+        } catch (ConfigException e) {
+            printErrors(file, e.errors(), err);
+            return USAGE;
+        }
+    }
+
+    private static void printErrors(Path file, List<ConfigError> errors, PrintStream err) {
+        err.println("configuration invalid: " + file + " (" + errors.size() + (errors.size() == 1 ? " error)" : " errors)"));
+        for (ConfigError e : errors) {
+            err.println("  " + e);
+        }
+    }
+
+    /**
+     * Runs in the foreground until SIGTERM/SIGINT (graceful shutdown, exit 0). SIGHUP reloads.
+     *
+     * @param ready run once the listeners are bound (the demo prints its instructions then)
+     */
+    private static int start(Path file, PrintStream err, Runnable ready) {
+        LoadedConfig loaded;
+        try {
+            loaded = ConfigLoader.load(file);
+        } catch (ConfigException e) {
+            printErrors(file, e.errors(), err);
+            return USAGE;
+        }
+        // Must happen before the first logger exists: slf4j-simple reads its level once.
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", loaded.config().logging().level());
+        }
+        Logger log = LoggerFactory.getLogger(Main.class);
+        for (String w : loaded.warnings()) {
+            log.warn("config warning: {}", w);
+        }
+        Aegis aegis = new Aegis(file.toAbsolutePath(), loaded.config());
+        try {
+            aegis.start();
+        } catch (IOException e) {
+            err.println("aegis: " + e.getMessage());
+            return RUNTIME_ERROR;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        AtomicBoolean stopping = new AtomicBoolean();
+        Runnable stop = () -> {
+            if (stopping.compareAndSet(false, true)) {
+                Thread.ofPlatform().name("aegis-shutdown").start(() -> {
+                    aegis.shutdown();
+                    stopped.countDown();
+                });
+            }
+        };
+        Signal.handle(new Signal("TERM"), s -> stop.run());
+        Signal.handle(new Signal("INT"), s -> stop.run());
+        Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().name("aegis-reload").start(() -> {
+            Aegis.ReloadResult r = aegis.reload();
+            if (!r.ok()) {
+                for (String e : r.errors()) {
+                    log.warn("reload error: {}", e);
+                }
+            }
+        }));
+        if (ready != null) {
+            ready.run();
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return OK;
+    }
+
+    /** Demo backends on 3000-3002 (HTTP) and 5001-5003 (UDP echo), then the proxy on conf/demo.yaml. */
+    private static int demo(PrintStream err, PrintStream out) {
+        Path file = Path.of("conf/demo.yaml");
+        if (!Files.exists(file)) {
+            err.println("aegis: " + file.toAbsolutePath() + " not found: run aegis demo from the Aegis directory");
+            return RUNTIME_ERROR;
+        }
+        DemoBackends backends;
+        try {
+            backends = DemoBackends.start(List.of(3000, 3001, 3002), List.of(5001, 5002, 5003));
+        } catch (IOException e) {
+            err.println("aegis: cannot start the demo backends on ports 3000-3002/5001-5003: " + e.getMessage());
+            return RUNTIME_ERROR;
+        }
+        try {
+            return start(file, err, () -> out.print("""
+
+                    Aegis demo is running: TCP 127.0.0.1:8080 -> backend1-3 on 127.0.0.1:3000-3002,
+                                           UDP 127.0.0.1:8081 -> UDP echo backend1-3 on 127.0.0.1:5001-5003.
+                    Try, in another terminal:
+                      for i in $(seq 9); do curl -s localhost:8080; done       # round robin over backend1..3
+                      echo hello | nc -u -w1 127.0.0.1 8081                    # a UDP reply from one echo backend
+                    Stop with Ctrl-C.
+
+                    """));
+        } finally {
+            backends.close();
+        }
     }
 }

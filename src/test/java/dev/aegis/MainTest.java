@@ -1,0 +1,101 @@
+package dev.aegis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+
+    @TempDir
+    Path dir;
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void checkAcceptsTheDocumentedDefaultConfig() {
+        Result r = run("check", "-c", "conf/aegis.yaml");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("configuration OK"), r.out());
+    }
+
+    @Test
+    void checkNamesEveryMistakeWithItsPathAndExitsTwo() throws Exception {
+        Path broken = dir.resolve("broken.yaml");
+        Files.writeString(broken, """
+                proxy:
+                  listen:
+                    tcp: "127.0.0.1:8080"
+                  backends:
+                    - address: "127.0.0.1:3000"
+                    - address: "127.0.0.1:70000"
+                  load_balancing:
+                    algorithm: fastest
+                  traffic:
+                    timeout:
+                      idle: "10 minutes"
+                """);
+        Result r = run("check", "-c", broken.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("proxy.backends[1].address"), r.err());
+        assertTrue(r.err().contains("proxy.load_balancing.algorithm"), r.err());
+        assertTrue(r.err().contains("proxy.traffic.timeout.idle"), r.err());
+        assertTrue(r.err().contains("3 errors"), r.err());
+    }
+
+    @Test
+    void checkAcceptsTheOriginalAegisConfigWithOneWarning() {
+        Result r = run("check", "-c", "src/test/resources/config/original-config.yaml");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning:")).count(), r.err());
+        assertTrue(r.err().contains("grpc"), r.err());
+    }
+
+    @Test
+    void startOnABusyAddressPrintsOneLineAndExitsOne() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path conf = dir.resolve("busy.yaml");
+            Files.writeString(conf, """
+                    proxy:
+                      listen:
+                        tcp: "127.0.0.1:%d"
+                      backends:
+                        - address: "127.0.0.1:3000"
+                    """.formatted(taken.getLocalPort()));
+            Result r = run("start", "-c", conf.toString());
+            assertEquals(1, r.code());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith("aegis: cannot listen on tcp 127.0.0.1:" + taken.getLocalPort()), r.err());
+        }
+    }
+
+    @Test
+    void unknownCommandIsAUsageError() {
+        assertEquals(2, run("frobnicate").code());
+        assertEquals(2, run("check", "--bogus").code());
+    }
+
+    @Test
+    void versionPrintsTheVersion() {
+        Result r = run("version");
+        assertEquals(0, r.code());
+        assertTrue(r.out().startsWith("aegis "), r.out());
+    }
+}
