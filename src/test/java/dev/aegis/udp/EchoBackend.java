@@ -84,13 +84,17 @@ final class EchoBackend implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         try {
             channel.close();
         } catch (IOException ignored) {
             // test teardown
         }
-        thread.join();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** A round-robin pool over these backends, built the way Aegis builds its pools. */
