@@ -55,8 +55,11 @@ import org.slf4j.LoggerFactory;
  * <b>A session costs no thread</b>, virtual or platform: it is a table entry, a small object with
  * its counters, and one connected {@link DatagramChannel} (a file descriptor). A virtual thread per
  * session was rejected because a reader parked in {@code read} must hold a buffer that fits the
- * largest datagram, 64 KiB per session; see {@link ReplyRelay}. Each session holds one file
- * descriptor, so {@code udp_max_sessions} must stay below the process's open-file limit.
+ * largest datagram, 64 KiB per session; see {@link ReplyRelay}. Measured with 10,000 sessions on
+ * JDK 25: about 1.3 KB of Java heap per session (mostly the JDK's channel and selection key) and
+ * about 0.1 KB of native memory (the channel's socket-address buffers), plus the kernel's socket.
+ * Each session holds one file descriptor, so {@code udp_max_sessions} must stay below the
+ * process's open-file limit.
  *
  * <h2>Allocation</h2>
  * Forwarding allocates nothing per datagram in steady state except what the JDK's
