@@ -1,0 +1,544 @@
+package dev.aegis.udp;
+
+import dev.aegis.backend.Backend;
+import dev.aegis.backend.BackendPool;
+import dev.aegis.backend.BackendSet;
+import dev.aegis.backend.Tried;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.Selector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A UDP listener: one {@link DatagramChannel} bound to the listen address, in front of a
+ * {@link BackendPool} ({@code proxy.udp_backends} when configured, else {@code proxy.backends}).
+ *
+ * <p>The first datagram from a new client address opens a session bound to one backend chosen by
+ * the pool's balancer (keyed on the client IP, so consistent hash and session affinity work as for
+ * TCP); every later datagram of that client goes to the same backend, and the backend's replies go
+ * back to the client from the listen address. A session ends when it was idle for
+ * {@link UdpSettings#sessionTimeout()}, when its backend is removed from the pool or fails its
+ * health check, when the backend socket reports an error, or when the listener closes; each end
+ * writes one access line.
+ *
+ * <h2>Threads</h2>
+ * A listener runs exactly three platform threads whatever the number of sessions:
+ * <ul>
+ *   <li>{@code aegis-udp-reader-PORT}: receives every client datagram into one reused 64 KiB direct
+ *       buffer, finds the session and writes the datagram to the session's connected, non-blocking
+ *       backend channel (a UDP send never waits for the peer). A platform thread because it never
+ *       idles under load: a virtual thread would add a poller round trip per datagram.</li>
+ *   <li>{@code aegis-udp-relay-PORT}: one {@link Selector} over all backend channels and one reused
+ *       64 KiB buffer, sending replies out through the listen channel ({@link ReplyRelay}).</li>
+ *   <li>{@code aegis-udp-sweeper-PORT}: ends idle and orphaned sessions every
+ *       {@code clamp(udp_session / 4, 10 ms, 1 s)} and writes their access lines.</li>
+ * </ul>
+ * <b>A session costs no thread</b>, virtual or platform: it is a table entry, a small object with
+ * its counters, and one connected {@link DatagramChannel} (a file descriptor). A virtual thread per
+ * session was rejected because a reader parked in {@code read} must hold a buffer that fits the
+ * largest datagram, 64 KiB per session; see {@link ReplyRelay}. Measured with 10,000 sessions on
+ * JDK 25: about 1.3 KB of Java heap per session (mostly the JDK's channel and selection key) and
+ * about 0.1 KB of native memory (the channel's socket-address buffers), plus the kernel's socket.
+ * Each session holds one file descriptor, so {@code udp_max_sessions} must stay below the
+ * process's open-file limit.
+ *
+ * <h2>Allocation</h2>
+ * Forwarding allocates nothing per datagram in steady state except what the JDK's
+ * {@link DatagramChannel#receive} does: it caches the sender's {@link InetSocketAddress} and only
+ * decodes a new one (about 100 bytes, dying young) when the sender differs from the previous
+ * datagram's. Session lookup, counters and both sends allocate nothing.
+ */
+public final class UdpListener implements AutoCloseable {
+
+    /** Receive buffers hold the largest datagram IPv4 can carry (65,507 payload bytes) and more. */
+    static final int MAX_DATAGRAM = 65_535;
+    /** Requested socket buffers of the listen channel: bursts from many clients queue here. */
+    private static final int LISTEN_SOCKET_BUFFER = 4 * 1024 * 1024;
+    private static final long MIN_SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long MAX_SWEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long JOIN_MILLIS = 5_000;
+
+    private static final Logger LOG = LoggerFactory.getLogger(UdpListener.class);
+    private static final Logger ACCESS = LoggerFactory.getLogger("dev.aegis.access");
+
+    private final InetSocketAddress bind;
+    private final BackendPool pool;
+    private final SessionTable table = new SessionTable();
+    /** Serialises start and close; never taken on the datagram path. */
+    private final ReentrantLock lifecycle = new ReentrantLock();
+    private final Runnable sweepTask = this::sweepAndReschedule;
+
+    private volatile UdpSettings settings;
+    private volatile boolean draining;
+    private volatile boolean closed;
+    private boolean started;
+
+    private DatagramChannel listen;
+    private volatile InetSocketAddress local;
+    private Selector selector;
+    private ReplyRelay relay;
+    private Thread reader;
+    private Thread relayThread;
+    private ScheduledExecutorService sweeper;
+
+    /** Written by the reader thread only. */
+    private volatile long packetsFromClients;
+    private volatile long bytesFromClients;
+    private final LongAdder sessionsCreated = new LongAdder();
+    private final LongAdder sessionsExpired = new LongAdder();
+    private final LongAdder sessionsEnded = new LongAdder();
+    private final LongAdder droppedMaxSessions = new LongAdder();
+    private final LongAdder droppedNoBackend = new LongAdder();
+    private final LongAdder droppedRateLimited = new LongAdder();
+    private final LongAdder droppedDraining = new LongAdder();
+    private final LongAdder datagramsUnsent = new LongAdder();
+
+    /**
+     * @param bind     the listen address ({@code proxy.listen.udp}); port 0 picks a free port
+     * @param pool     the backends serving this listener
+     * @param settings session timeout, limit, access log and admission hook
+     */
+    public UdpListener(InetSocketAddress bind, BackendPool pool, UdpSettings settings) {
+        this.bind = Objects.requireNonNull(bind, "bind");
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    /**
+     * Binds the listen address and starts the threads.
+     *
+     * @throws BindException if the address cannot be bound; the message names the address
+     * @throws IllegalStateException if already started or closed
+     */
+    public void start() throws IOException {
+        lifecycle.lock();
+        try {
+            if (started || closed) {
+                throw new IllegalStateException("udp listener already " + (closed ? "closed" : "started"));
+            }
+            DatagramChannel ch = DatagramChannel.open(bind.getAddress() instanceof Inet6Address
+                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+            Selector sel = null;
+            try {
+                // The kernel caps these at net.core.[rw]mem_max; a bigger queue absorbs bursts.
+                ch.setOption(StandardSocketOptions.SO_RCVBUF, LISTEN_SOCKET_BUFFER);
+                ch.setOption(StandardSocketOptions.SO_SNDBUF, LISTEN_SOCKET_BUFFER);
+                try {
+                    ch.bind(bind);
+                } catch (BindException e) {
+                    throw new BindException("cannot bind UDP listener to " + UdpSession.format(bind)
+                            + ": " + e.getMessage());
+                }
+                sel = Selector.open();
+            } catch (IOException | RuntimeException e) {
+                UdpSession.closeQuietly(ch);
+                if (sel != null) {
+                    sel.close();
+                }
+                throw e;
+            }
+            listen = ch;
+            local = (InetSocketAddress) ch.getLocalAddress();
+            selector = sel;
+            relay = new ReplyRelay(sel, ch, this, datagramsUnsent);
+            String port = Integer.toString(local.getPort());
+            relayThread = Thread.ofPlatform().name("aegis-udp-relay-" + port).daemon().unstarted(relay);
+            reader = Thread.ofPlatform().name("aegis-udp-reader-" + port).daemon().unstarted(this::readLoop);
+            sweeper = Executors.newSingleThreadScheduledExecutor(
+                    r -> Thread.ofPlatform().name("aegis-udp-sweeper-" + port).daemon().unstarted(r));
+            started = true;
+            relayThread.start();
+            reader.start();
+            scheduleSweep();
+        } finally {
+            lifecycle.unlock();
+        }
+        LOG.info("udp listener started listener={} pool={} session_timeout={} max_sessions={}",
+                name(), pool.name(), settings.sessionTimeout(), settings.maxSessions());
+    }
+
+    /** The bound address (with the real port when the configured port was 0). */
+    public InetSocketAddress localAddress() {
+        InetSocketAddress a = local;
+        if (a == null) {
+            throw new IllegalStateException("udp listener not started");
+        }
+        return a;
+    }
+
+    /** Applies reloaded settings: new sessions at once, idle expiry from the next sweep. */
+    public void reconfigure(UdpSettings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    /** Draining: no new sessions (their datagrams are dropped and counted); open sessions carry on. */
+    public void setDraining(boolean draining) {
+        this.draining = draining;
+    }
+
+    public boolean isDraining() {
+        return draining;
+    }
+
+    public int sessionCount() {
+        return table.size();
+    }
+
+    public UdpStats stats() {
+        ReplyRelay r = relay;
+        return new UdpStats(table.size(),
+                sessionsCreated.sum(), sessionsExpired.sum(), sessionsEnded.sum(),
+                droppedMaxSessions.sum(), droppedNoBackend.sum(), droppedRateLimited.sum(), droppedDraining.sum(),
+                datagramsUnsent.sum(),
+                packetsFromClients, bytesFromClients,
+                r == null ? 0 : r.packetsToClients(), r == null ? 0 : r.bytesToClients());
+    }
+
+    /** A snapshot of the live sessions (for the admin API); weakly consistent, never blocks traffic. */
+    public List<UdpSessionView> sessions() {
+        long now = System.nanoTime();
+        List<UdpSessionView> views = new ArrayList<>(table.size());
+        for (UdpSession s : table.sessions()) {
+            views.add(s.view(now));
+        }
+        return views;
+    }
+
+    /**
+     * Stops receiving, ends every session (each writes its access line with
+     * {@code reason=listener_closed} and releases its backend slot), and joins the threads.
+     * Idempotent.
+     */
+    @Override
+    public void close() {
+        lifecycle.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            draining = true;
+            if (!started) {
+                return;
+            }
+        } finally {
+            lifecycle.unlock();
+        }
+        sweeper.shutdownNow();
+        UdpSession.closeQuietly(listen); // wakes the reader out of receive()
+        join(reader);
+        relay.stop();
+        join(relayThread);
+        for (UdpSession s : table.sessions()) {
+            end(s, EndReason.LISTENER_CLOSED);
+        }
+        try {
+            selector.close(); // also completes the deferred close of channels still registered
+        } catch (IOException ignored) {
+            // nothing left to release
+        }
+        try {
+            sweeper.awaitTermination(JOIN_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("udp listener closed listener={}", name());
+    }
+
+    /** The listener's name in logs: its bound address, or the configured one before binding. */
+    String name() {
+        InetSocketAddress a = local;
+        return UdpSession.format(a != null ? a : bind);
+    }
+
+    long readerThreadId() {
+        return reader.threadId();
+    }
+
+    long relayThreadId() {
+        return relayThread.threadId();
+    }
+
+    // ---- client -> backend: the reader thread ----
+
+    private void readLoop() {
+        ByteBuffer buf = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+        DatagramChannel ch = listen;
+        while (true) {
+            buf.clear();
+            SocketAddress from;
+            try {
+                from = ch.receive(buf);
+            } catch (ClosedChannelException e) {
+                return; // close()
+            } catch (IOException e) {
+                if (!ch.isOpen()) {
+                    return;
+                }
+                LOG.warn("udp receive failed listener={} error=\"{}\"", name(), e.toString());
+                continue;
+            }
+            if (from == null) {
+                continue;
+            }
+            buf.flip();
+            try {
+                route((InetSocketAddress) from, buf);
+            } catch (RuntimeException e) {
+                LOG.error("udp datagram routing bug listener={}", name(), e);
+            }
+        }
+    }
+
+    /** Forwards one client datagram, opening a session for a new client. */
+    private void route(InetSocketAddress client, ByteBuffer datagram) {
+        int len = datagram.remaining();
+        packetsFromClients++;
+        bytesFromClients += len;
+        // Two rounds at most: the session found may end under us (sweep, backend error); then the
+        // datagram opens a new session instead of being lost.
+        for (int round = 0; round < 2; round++) {
+            UdpSession s = table.get(client);
+            if (s == null) {
+                s = openSession(client);
+                if (s == null) {
+                    return; // dropped and counted
+                }
+            }
+            if (forward(s, datagram, len)) {
+                return;
+            }
+        }
+        datagramsUnsent.increment();
+    }
+
+    /** @return false if the session turned out to be ended; the datagram was not consumed */
+    private boolean forward(UdpSession s, ByteBuffer datagram, int len) {
+        long now = System.nanoTime();
+        if (len == 0) {
+            // The JDK skips the system call for an empty write on a connected channel.
+            s.countFromClient(0, now);
+            datagramsUnsent.increment();
+            return true;
+        }
+        int n;
+        try {
+            n = s.channel.write(datagram);
+        } catch (ClosedChannelException e) {
+            return false;
+        } catch (IOException e) {
+            // typically PortUnreachableException: an ICMP error for an earlier datagram
+            backendFailed(s, e);
+            return false;
+        }
+        s.countFromClient(len, now);
+        if (n == 0) {
+            datagramsUnsent.increment(); // the backend socket's send buffer was full
+        }
+        return true;
+    }
+
+    private UdpSession openSession(InetSocketAddress client) {
+        UdpSettings st = settings;
+        if (draining) {
+            droppedDraining.increment();
+            return null;
+        }
+        if (!table.hasRoom(st.maxSessions())) {
+            droppedMaxSessions.increment();
+            return null;
+        }
+        if (!st.admission().admitNewSession(client)) {
+            droppedRateLimited.increment();
+            return null;
+        }
+        BackendSet set = pool.current();
+        int hash = clientHash(client.getAddress());
+        int n = set.backends().size();
+        Tried tried = Tried.NONE;
+        for (int attempt = 0; attempt < n; attempt++) {
+            Backend b = set.select(hash, tried);
+            if (b == null) {
+                break;
+            }
+            if (b.tryAcquire()) {
+                UdpSession s = bind(client, b);
+                if (s != null) {
+                    return s;
+                }
+            }
+            if (tried == Tried.NONE) {
+                tried = new Tried(n);
+            }
+            tried.add(b);
+        }
+        droppedNoBackend.increment();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("udp session refused listener={} client={} reason=no_backend", name(), UdpSession.format(client));
+        }
+        return null;
+    }
+
+    /** Opens the session on a backend whose slot is already taken; gives the slot back on failure. */
+    private UdpSession bind(InetSocketAddress client, Backend b) {
+        UdpSession s;
+        try {
+            s = UdpSession.open(client, b);
+        } catch (IOException | RuntimeException e) {
+            // IOException, or UnresolvedAddressException when the backend's name did not resolve
+            b.release();
+            b.recordFailure();
+            LOG.warn("udp backend socket failed listener={} backend={} error=\"{}\"", name(), b.id(), e.toString());
+            return null;
+        }
+        try {
+            relay.register(s);
+        } catch (IOException | RuntimeException e) {
+            // only when the listener is closing under us
+            UdpSession.closeQuietly(s.channel);
+            b.release();
+            return null;
+        }
+        table.put(s);
+        sessionsCreated.increment();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("udp session opened listener={} client={} backend={}", name(), UdpSession.format(client), b.id());
+        }
+        return s;
+    }
+
+    /**
+     * A hash of the client IP for the balancer (consistent hash, session affinity): FNV-1a over the
+     * address bytes. Runs once per new session, never per datagram.
+     */
+    private static int clientHash(InetAddress address) {
+        int h = 0x811c9dc5;
+        for (byte b : address.getAddress()) {
+            h ^= b & 0xff;
+            h *= 0x01000193;
+        }
+        return h;
+    }
+
+    // ---- session ends: any thread ----
+
+    /** The backend socket reported an error: one failure for the circuit breaker, and the session ends. */
+    void backendFailed(UdpSession s, IOException e) {
+        if (s.claimOutcome()) {
+            s.backend.recordFailure();
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("udp backend error listener={} client={} backend={} error=\"{}\"",
+                    name(), UdpSession.format(s.client), s.backend.id(), e.toString());
+        }
+        end(s, EndReason.BACKEND_ERROR);
+    }
+
+    /** The backend replied: one success for the circuit breaker (closes a half-open circuit). */
+    void backendAnswered(UdpSession s) {
+        if (s.claimOutcome()) {
+            s.backend.recordSuccess();
+        }
+    }
+
+    /**
+     * Ends a session once: out of the table, channel closed, backend slot released, counted and
+     * logged. A session that ends without a socket error counts as a success for its backend's
+     * circuit (one-way protocols never reply; a half-open trial must still be decided).
+     *
+     * @return true if this call ended it
+     */
+    boolean end(UdpSession s, EndReason reason) {
+        if (!s.markEnded()) {
+            return false;
+        }
+        table.remove(s);
+        UdpSession.closeQuietly(s.channel);
+        relay.wakeup();
+        s.backend.release();
+        if (reason != EndReason.BACKEND_ERROR && s.claimOutcome()) {
+            s.backend.recordSuccess();
+        }
+        sessionsEnded.increment();
+        if (reason == EndReason.IDLE_TIMEOUT) {
+            sessionsExpired.increment();
+        }
+        if (settings.accessLog() && ACCESS.isInfoEnabled()) {
+            ACCESS.info(s.accessLine(reason, System.nanoTime()));
+        }
+        return true;
+    }
+
+    // ---- housekeeping: the sweeper thread ----
+
+    /**
+     * Ends sessions that are idle, whose backend left the pool (draining) or whose backend is
+     * unhealthy; the client's next datagram then opens a session on an available backend.
+     */
+    void sweep() {
+        long now = System.nanoTime();
+        long idleNanos = settings.sessionTimeout().toNanos();
+        for (UdpSession s : table.sessions()) {
+            Backend b = s.backend;
+            if (b.isDraining()) {
+                end(s, EndReason.BACKEND_REMOVED);
+            } else if (!b.isHealthy()) {
+                end(s, EndReason.BACKEND_UNHEALTHY);
+            } else if (now - s.lastSeenNanos() >= idleNanos) {
+                end(s, EndReason.IDLE_TIMEOUT);
+            }
+        }
+    }
+
+    private void sweepAndReschedule() {
+        try {
+            sweep();
+        } catch (Exception e) {
+            LOG.error("udp session sweep failed listener={}", name(), e);
+        } finally {
+            if (!closed) {
+                scheduleSweep();
+            }
+        }
+    }
+
+    /** Re-armed after every sweep so that a reload's new timeout changes the pace too. */
+    private void scheduleSweep() {
+        long period = Math.min(MAX_SWEEP_NANOS, Math.max(MIN_SWEEP_NANOS, settings.sessionTimeout().toNanos() / 4));
+        try {
+            sweeper.schedule(sweepTask, period, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // close() shut the scheduler down between the check and here
+        }
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join(JOIN_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) {
+            LOG.warn("udp listener thread did not stop thread={}", t.getName());
+        }
+    }
+}

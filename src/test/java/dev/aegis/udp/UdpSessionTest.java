@@ -1,0 +1,66 @@
+package dev.aegis.udp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.aegis.backend.Backend;
+import dev.aegis.config.BackendConfig;
+import dev.aegis.config.CircuitBreakerConfig;
+import dev.aegis.config.HostPort;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class UdpSessionTest {
+
+    private static Backend backend() {
+        InetSocketAddress addr = new InetSocketAddress(InetAddress.getLoopbackAddress(), 5001);
+        return new Backend(new BackendConfig(new HostPort("127.0.0.1", 5001), 100, 0, Optional.empty()), addr,
+                new CircuitBreakerConfig(5, Duration.ofSeconds(30)));
+    }
+
+    @Test
+    void accessLineHasTheSpecFieldsWithNginxMeaningOfSentAndReceived() throws Exception {
+        InetSocketAddress client = new InetSocketAddress(InetAddress.getByAddress(new byte[] {1, 2, 3, 4}), 5555);
+        UdpSession s = UdpSession.open(client, backend());
+        try {
+            long t = s.createdNanos;
+            s.countFromClient(100, t);
+            s.countFromClient(20, t);
+            s.countToClient(7, t);
+
+            String line = s.accessLine(EndReason.IDLE_TIMEOUT, t + Duration.ofMillis(1234).toNanos());
+
+            assertEquals("access protocol=udp client_ip=1.2.3.4:5555 backend=127.0.0.1:5001 bytes_sent=7"
+                    + " bytes_received=120 packets_sent=1 packets_received=2 duration_ms=1234 reason=idle_timeout", line);
+        } finally {
+            s.channel.close();
+        }
+    }
+
+    @Test
+    void ipv6ClientIsWrittenInBrackets() throws Exception {
+        InetSocketAddress client = new InetSocketAddress(InetAddress.getByName("::1"), 5555);
+        assertEquals("[0:0:0:0:0:0:0:1]:5555", UdpSession.format(client));
+    }
+
+    @Test
+    void endsOnceAndReportsItsOutcomeOnce() throws Exception {
+        UdpSession s = UdpSession.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 4000), backend());
+        try {
+            assertFalse(s.isEnded());
+            assertTrue(s.markEnded());
+            assertFalse(s.markEnded());
+            assertTrue(s.isEnded());
+            assertFalse(s.outcomeReported());
+            assertTrue(s.claimOutcome());
+            assertFalse(s.claimOutcome());
+            assertTrue(s.outcomeReported());
+        } finally {
+            s.channel.close();
+        }
+    }
+}
