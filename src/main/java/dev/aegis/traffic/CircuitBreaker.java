@@ -12,8 +12,13 @@ import java.util.function.LongSupplier;
  *   OPEN      no traffic until openUntil; then the next caller of tryAcquire() becomes the
  *             single trial -> HALF_OPEN
  *   HALF_OPEN one trial connection is in flight, nobody else gets through;
- *             its success -> CLOSED, its failure -> OPEN again for another timeout
+ *             its success -> CLOSED, its failure -> OPEN again for another timeout;
+ *             no verdict within one more timeout, at least TRIAL_VERDICT_FLOOR (the trial was
+ *             lost: its connection ended without calling onSuccess/onFailure) -> the next
+ *             caller becomes a new trial
  * </pre>
+ * Without that last rule a single lost trial would keep the backend out of rotation for good,
+ * since nothing else (health checks included) ever closes the circuit.
  * The state is one immutable record swapped with compare-and-set, so the hot path (a closed
  * circuit with no failures) reads one reference and allocates nothing.
  */
@@ -34,8 +39,15 @@ public final class CircuitBreaker {
         }
     }
 
-    private record State(Phase phase, int failures, long openUntilNanos) {
+    /** @param deadlineNanos OPEN: end of the open period; HALF_OPEN: when the trial counts as lost */
+    private record State(Phase phase, int failures, long deadlineNanos) {
     }
+
+    /**
+     * The least time a trial gets to report before it counts as lost: the default connect timeout,
+     * so that a short (or zero) open timeout does not let a second trial race an ordinary one.
+     */
+    static final long TRIAL_VERDICT_FLOOR_NANOS = 5_000_000_000L;
 
     private static final State CLOSED_CLEAN = new State(Phase.CLOSED, 0, 0);
 
@@ -59,7 +71,7 @@ public final class CircuitBreaker {
 
     public Phase phase() {
         State s = state.get();
-        if (s.phase == Phase.OPEN && nanoClock.getAsLong() - s.openUntilNanos >= 0) {
+        if (s.phase == Phase.OPEN && nanoClock.getAsLong() - s.deadlineNanos >= 0) {
             return Phase.HALF_OPEN; // due for a trial: reported as the operator would think of it
         }
         return s.phase;
@@ -70,14 +82,14 @@ public final class CircuitBreaker {
         State s = state.get();
         return switch (s.phase) {
             case CLOSED -> true;
-            case OPEN -> nanoClock.getAsLong() - s.openUntilNanos >= 0;
-            case HALF_OPEN -> false;
+            case OPEN, HALF_OPEN -> nanoClock.getAsLong() - s.deadlineNanos >= 0;
         };
     }
 
     /**
      * Claims the right to send one connection. In CLOSED always true; in OPEN after the timeout
-     * exactly one caller wins and becomes the half-open trial.
+     * exactly one caller wins and becomes the half-open trial (and again if that trial gets no
+     * verdict within the timeout).
      */
     public boolean tryAcquire() {
         while (true) {
@@ -85,13 +97,14 @@ public final class CircuitBreaker {
             switch (s.phase) {
                 case CLOSED:
                     return true;
-                case HALF_OPEN:
-                    return false;
-                case OPEN:
-                    if (nanoClock.getAsLong() - s.openUntilNanos < 0) {
+                case OPEN, HALF_OPEN:
+                    long now = nanoClock.getAsLong();
+                    if (now - s.deadlineNanos < 0) {
                         return false;
                     }
-                    if (state.compareAndSet(s, new State(Phase.HALF_OPEN, s.failures, 0))) {
+                    long verdictWait = Math.max(config.timeout().toNanos(), TRIAL_VERDICT_FLOOR_NANOS);
+                    State trial = new State(Phase.HALF_OPEN, s.failures, now + verdictWait);
+                    if (state.compareAndSet(s, trial)) {
                         return true;
                     }
                     break; // somebody else changed it: look again
