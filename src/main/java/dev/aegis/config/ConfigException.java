@@ -20,7 +20,7 @@ public final class ConfigException extends Exception {
         this.errors = List.copyOf(errors);
     }
 
-    /** Every problem found, in file order as far as the loader can tell. */
+    /** Every problem found, section by section in the order of SPEC §3, unresolvable hosts last. */
     public List<ConfigError> errors() {
         return errors;
     }

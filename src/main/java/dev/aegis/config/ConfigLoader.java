@@ -221,13 +221,14 @@ public final class ConfigLoader {
             node.error("required: at least one backend (e.g. - address: \"localhost:3000\")");
             return List.of();
         }
-        if (node.isList() && node.elements().isEmpty()) {
+        List<ConfigNode> entries = node.elements();
+        if (node.isList() && entries.isEmpty()) {
             node.error("must list at least one backend"
                     + (udp ? " (or leave udp_backends out to use proxy.backends for UDP)" : ""));
         }
         List<BackendConfig> backends = new ArrayList<>();
         Map<String, String> firstPathOfAddress = new HashMap<>();
-        for (ConfigNode entry : node.elements()) {
+        for (ConfigNode entry : entries) {
             Optional<BackendConfig> backend = backend(entry, udp);
             if (backend.isEmpty()) {
                 continue;

@@ -6,12 +6,11 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ContainerNode;
+import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
-import com.fasterxml.jackson.dataformat.yaml.snakeyaml.error.Mark;
-import com.fasterxml.jackson.dataformat.yaml.snakeyaml.error.MarkedYAMLException;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,6 +19,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.reader.ReaderException;
 
 /**
@@ -29,7 +31,8 @@ import org.yaml.snakeyaml.reader.ReaderException;
  * bounded, and a syntax error becomes one line with its position instead of a stack trace.
  *
  * <p>Jackson reads SnakeYAML's parser events, not its composed nodes, so SnakeYAML's own alias
- * and nesting limits never apply here; only its code point limit (enforced by its reader) does.
+ * and nesting limits never apply here; only its code point limit (enforced by its reader) does,
+ * and it does not count comments, so the size is also checked before parsing.
  * Aliases become shared references to the anchored subtree, never copies, and what they would
  * expand to is counted against {@link #MAX_ALIAS_EXPANSION}.
  */
@@ -42,7 +45,7 @@ final class YamlTree {
     static final long MAX_ALIAS_EXPANSION = 100_000;
 
     private static final YAMLFactory FACTORY = createFactory();
-    private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final String MERGE_KEY = "<<";
 
     private final JsonParser parser;
@@ -59,7 +62,11 @@ final class YamlTree {
     private static YAMLFactory createFactory() {
         LoaderOptions options = new LoaderOptions();
         options.setCodePointLimit(MAX_CODE_POINTS);
-        return YAMLFactory.builder().loaderOptions(options).build();
+        // "key:" with nothing after it is null (the default applies), as in every YAML 1.2 reader.
+        return YAMLFactory.builder()
+                .loaderOptions(options)
+                .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
+                .build();
     }
 
     /**
@@ -67,10 +74,15 @@ final class YamlTree {
      *         or cannot be read as YAML, the reason then being in {@code findings}
      */
     static JsonNode read(String text, Findings findings) {
+        // Checked here because SnakeYAML does not count comments against its code point limit.
+        if (text.length() > MAX_CODE_POINTS) {
+            findings.error("", "larger than the limit of " + MAX_CODE_POINTS + " characters");
+            return null;
+        }
         try (JsonParser parser = FACTORY.createParser(text)) {
             YamlTree tree = new YamlTree(parser, findings);
             JsonNode root = tree.readDocument();
-            if (root == null) {
+            if (root == null || root.isNull()) {
                 findings.error("", "the configuration is empty (proxy.listen and proxy.backends are required)");
                 return null;
             }
@@ -81,12 +93,12 @@ final class YamlTree {
             return root;
         } catch (Stop e) {
             return null;
-        } catch (MarkedYAMLException e) {
-            findings.error("", "YAML syntax error" + at(e.getProblemMark()) + ": " + e.getProblem() + context(e));
         } catch (JsonProcessingException e) {
-            findings.error("", unreadable(e));
-        } catch (IOException | RuntimeException e) {
-            // SnakeYAML errors that Jackson does not wrap (its reader's limits) land here.
+            findings.error("", e.getCause() instanceof MarkedYAMLException syntax
+                    ? "YAML syntax error" + at(syntax.getProblemMark()) + ": " + syntax.getProblem() + context(syntax)
+                    : unreadable(e));
+        } catch (IOException | YAMLException e) {
+            // SnakeYAML errors that Jackson does not wrap land here.
             findings.error("", "cannot read the configuration as YAML: " + e.getMessage());
         }
         return null;
@@ -151,7 +163,8 @@ final class YamlTree {
         JsonNode node = switch (token) {
             case VALUE_STRING -> NODES.textNode(parser.getText());
             case VALUE_NUMBER_INT -> NODES.numberNode(parser.getBigIntegerValue());
-            case VALUE_NUMBER_FLOAT -> NODES.numberNode(parser.getDecimalValue());
+            // Not through the factory, which would normalise 1.0 to 1 and blur "expected a whole number".
+            case VALUE_NUMBER_FLOAT -> DecimalNode.valueOf(parser.getDecimalValue());
             case VALUE_TRUE, VALUE_FALSE -> NODES.booleanNode(token == JsonToken.VALUE_TRUE);
             case VALUE_NULL -> NODES.nullNode();
             case VALUE_EMBEDDED_OBJECT -> NODES.pojoNode(parser.getEmbeddedObject());
@@ -229,13 +242,9 @@ final class YamlTree {
             return String.format("not a text file: character U+%04X at offset %d is not allowed in YAML",
                     reader.getCodePoint(), reader.getPosition());
         }
-        String message = e.getOriginalMessage();
-        if (message != null && message.contains("exceeds the limit")) {
-            return "larger than the limit of " + MAX_CODE_POINTS + " characters";
-        }
         var location = e.getLocation();
         String where = location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
-        return "YAML error" + where + ": " + message;
+        return "YAML error" + where + ": " + e.getOriginalMessage();
     }
 
     /** A value and how many values it stands for once its aliases are expanded. */

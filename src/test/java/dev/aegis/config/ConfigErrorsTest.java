@@ -1,0 +1,235 @@
+package dev.aegis.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every kind of mistake is reported with its YAML path and what is wrong. */
+class ConfigErrorsTest {
+
+    /** Resolves every host but "nginx", so that no test depends on the machine's DNS. */
+    static final HostResolver NO_NGINX = host -> !host.equals("nginx");
+
+    private static final String LISTEN = """
+            proxy:
+              listen:
+                tcp: "127.0.0.1:8080"
+            """;
+    private static final String BACKENDS = """
+              backends:
+                - address: "127.0.0.1:3000"
+            """;
+
+    static List<String> errorsOf(String yaml) {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(yaml, Map.of(), NO_NGINX));
+        return e.errors().stream().map(ConfigError::toString).toList();
+    }
+
+    /** A valid config with {@code extra} (indented under {@code proxy:}) appended. */
+    private static String proxyWith(String extra) {
+        return LISTEN + BACKENDS + extra;
+    }
+
+    static Stream<Arguments> mistakes() {
+        return Stream.of(
+                Arguments.of(proxyWith("  trafic: {}\n"),
+                        "proxy.trafic: unknown key (did you mean \"traffic\"?)"),
+                Arguments.of(proxyWith("  traffic:\n    maxConnections: 5\n"),
+                        "proxy.traffic.maxConnections: unknown key (did you mean \"max_connections\"?)"),
+                Arguments.of(proxyWith("  zzz: 1\n"),
+                        "proxy.zzz: unknown key (expected one of: listen, backends, udp_backends, load_balancing, "
+                                + "traffic, circuit_breaker)"),
+                Arguments.of(proxyWith("bogus: 1\n"),
+                        "bogus: unknown key (expected one of: proxy, admin, logging, shutdown, grpc)"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      weight: \"abc\"\n",
+                        "proxy.backends[0].weight: expected a whole number, got \"abc\""),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      weight: 20000\n",
+                        "proxy.backends[0].weight: must be at most 10000, got 20000"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      weight: -1\n",
+                        "proxy.backends[0].weight: must not be negative, got -1"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      weight: 1.0\n",
+                        "proxy.backends[0].weight: expected a whole number, got 1.0"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      max_connections: 1.5\n",
+                        "proxy.backends[0].max_connections: expected a whole number, got 1.5"),
+                Arguments.of(proxyWith("  load_balancing: [round_robin]\n"),
+                        "proxy.load_balancing: expected a map, got a list"),
+                Arguments.of(proxyWith("  traffic:\n    retries: -1\n"),
+                        "proxy.traffic.retries: must not be negative, got -1"),
+                Arguments.of(proxyWith("  traffic:\n    retries: 101\n"),
+                        "proxy.traffic.retries: must be at most 100, got 101"),
+                Arguments.of(proxyWith("  traffic:\n    retries: 99999999999999999999\n"),
+                        "proxy.traffic.retries: must be at most 100, got 99999999999999999999"),
+                Arguments.of(proxyWith("  traffic:\n    udp_max_sessions: 0\n"),
+                        "proxy.traffic.udp_max_sessions: must be at least 1, got 0"),
+                Arguments.of(proxyWith("  traffic:\n    udp_max_sessions: 20000000\n"),
+                        "proxy.traffic.udp_max_sessions: must be at most 10000000, got 20000000"),
+                Arguments.of(proxyWith("  traffic:\n    timeout:\n      connect: 5\n"),
+                        "proxy.traffic.timeout.connect: expected a duration such as 5s, got 5 (add a unit: ms, s, m or h)"),
+                Arguments.of(proxyWith("  traffic:\n    timeout:\n      idle: 5x\n"),
+                        "proxy.traffic.timeout.idle: unknown unit \"x\" in duration \"5x\" (use ns, us, ms, s, m or h)"),
+                Arguments.of(proxyWith("  traffic:\n    timeout:\n      read: -5s\n"),
+                        "proxy.traffic.timeout.read: negative duration \"-5s\" is not allowed"),
+                Arguments.of(proxyWith("  traffic:\n    timeout:\n      udp_session: 48h\n"),
+                        "proxy.traffic.timeout.udp_session: must be at most 24h, got 48h"),
+                Arguments.of(proxyWith("  traffic:\n    timeout:\n      connect: 0s\n"),
+                        "proxy.traffic.timeout.connect: must be at least 1ms, got 0s"),
+                Arguments.of(proxyWith("  traffic:\n    rate_limit:\n      requests_per_second: 10\n      burst: 0\n"),
+                        "proxy.traffic.rate_limit.burst: must be at least 1 when requests_per_second is set "
+                                + "(a bucket of 0 admits nothing)"),
+                Arguments.of(proxyWith("  traffic:\n    rate_limit:\n      requests_per_second: -1\n"),
+                        "proxy.traffic.rate_limit.requests_per_second: must not be negative, got -1"),
+                Arguments.of(proxyWith("  traffic:\n    rate_limit:\n      per_client: {requests_per_second: fast}\n"),
+                        "proxy.traffic.rate_limit.per_client.requests_per_second: expected a number, got \"fast\""),
+                Arguments.of(proxyWith("  traffic:\n    rate_limit:\n      per_connection: {bytes_per_second: -5}\n"),
+                        "proxy.traffic.rate_limit.per_connection.bytes_per_second: must not be negative, got -5"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n    - address: \"localhost:70000\"\n",
+                        "proxy.backends[1].address: port 70000 out of range (1-65535)"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"::1:3000\"\n",
+                        "proxy.backends[0].address: IPv6 address in \"::1:3000\" must be in brackets, e.g. [::1]:80"),
+                Arguments.of(LISTEN + "  backends:\n    - address: 3000\n",
+                        "proxy.backends[0].address: expected an address \"host:port\", got 3000"),
+                Arguments.of(LISTEN + "  backends:\n    - weight: 5\n",
+                        "proxy.backends[0].address: required (host:port)"),
+                Arguments.of(LISTEN + "  backends:\n    - \"localhost:3000\"\n",
+                        "proxy.backends[0]: expected a map such as {address: \"localhost:3000\"}, got \"localhost:3000\""),
+                Arguments.of(LISTEN + "  backends: []\n",
+                        "proxy.backends: must list at least one backend"),
+                Arguments.of(LISTEN + "  backends: {address: \"127.0.0.1:3000\"}\n",
+                        "proxy.backends: expected a list, got a map"),
+                Arguments.of(LISTEN,
+                        "proxy.backends: required: at least one backend (e.g. - address: \"localhost:3000\")"),
+                Arguments.of(proxyWith("  udp_backends: []\n"),
+                        "proxy.udp_backends: must list at least one backend "
+                                + "(or leave udp_backends out to use proxy.backends for UDP)"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n    - address: \"10.0.0.1:1\"\n"
+                                + "    - address: \"127.0.0.1:3000\"\n",
+                        "proxy.backends[2].address: duplicate: proxy.backends[0] has the same address"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"nginx:80\"\n",
+                        "proxy.backends[0].address: cannot resolve host \"nginx\""),
+                Arguments.of(proxyWith("  load_balancing:\n    algorithm: random\n"),
+                        "proxy.load_balancing.algorithm: must be one of round_robin, weighted, least_connections, "
+                                + "consistent_hash, weighted_round_robin, got \"random\""),
+                Arguments.of(proxyWith("  load_balancing:\n    session_affinity: maybe\n"),
+                        "proxy.load_balancing.session_affinity: expected true or false, got \"maybe\""),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      health_check: {scheme: ftp}\n",
+                        "proxy.backends[0].health_check.scheme: must be one of http, https, got \"ftp\""),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      health_check: {path: health}\n",
+                        "proxy.backends[0].health_check.path: must start with \"/\" (leave path out for a TCP connect check)"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      health_check: {path: \"/a b\"}\n",
+                        "proxy.backends[0].health_check.path: must not contain spaces or control characters "
+                                + "(percent-encode them)"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      health_check: {healthy_threshold: 0}\n",
+                        "proxy.backends[0].health_check.healthy_threshold: must be at least 1, got 0"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      health_check: {unhealthy_threshold: 0}\n",
+                        "proxy.backends[0].health_check.unhealthy_threshold: must be at least 1, got 0"),
+                Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      health_check: true\n",
+                        "proxy.backends[0].health_check: expected a map, got true"),
+                Arguments.of(proxyWith("  circuit_breaker: {error_threshold: 0}\n"),
+                        "proxy.circuit_breaker.error_threshold: must be at least 1, got 0"),
+                Arguments.of(proxyWith("  circuit_breaker: {timeout: 1y}\n"),
+                        "proxy.circuit_breaker.timeout: unknown unit \"y\" in duration \"1y\" (use ns, us, ms, s, m or h)"),
+                Arguments.of("proxy:\n  listen: {}\n" + BACKENDS,
+                        "proxy.listen: required: at least one of tcp and udp (e.g. tcp: \"0.0.0.0:8080\")"),
+                Arguments.of("proxy:\n" + BACKENDS,
+                        "proxy.listen: required: at least one of tcp and udp (e.g. tcp: \"0.0.0.0:8080\")"),
+                Arguments.of("proxy:\n  listen: {udp: \"127.0.0.1:65536\"}\n" + BACKENDS,
+                        "proxy.listen.udp: port 65536 out of range (0-65535)"),
+                Arguments.of("proxy:\n  listen: {tcp: \"127.0.0.1:8080\", tcp: \"127.0.0.1:8081\"}\n" + BACKENDS,
+                        "proxy.listen.tcp: duplicate key (a key may appear only once in a map)"),
+                Arguments.of(proxyWith("admin:\n  api_address: \"0.0.0.0:8080\"\n"),
+                        "admin.api_address: 0.0.0.0:8080 conflicts with proxy.listen.tcp 127.0.0.1:8080"),
+                Arguments.of(proxyWith("admin:\n  metrics_address: \"127.0.0.1:9090\"\n"),
+                        "admin.metrics_address: 127.0.0.1:9090 conflicts with admin.api_address 127.0.0.1:9090"),
+                Arguments.of(proxyWith("admin:\n  api_token: 12345\n"),
+                        "admin.api_token: expected a string, got 12345 (put it in quotes)"),
+                Arguments.of(proxyWith("admin:\n  api_token: \"two words\"\n"),
+                        "admin.api_token: must not contain spaces, control or non-ASCII characters"),
+                Arguments.of(proxyWith("logging:\n  level: verbose\n"),
+                        "logging.level: must be one of error, warn, info, debug, trace, got \"verbose\""),
+                Arguments.of(proxyWith("logging:\n  access_log: sometimes\n"),
+                        "logging.access_log: expected true or false, got \"sometimes\""),
+                Arguments.of(proxyWith("shutdown:\n  drain_timeout: forever\n"),
+                        "shutdown.drain_timeout: invalid duration \"forever\" (e.g. 500ms, 5s, 2m, 1h or 1m30s)"),
+                Arguments.of(proxyWith("shutdown: 30s\n"),
+                        "shutdown: expected a map, got \"30s\""));
+    }
+
+    @ParameterizedTest
+    @MethodSource("mistakes")
+    void reportsEachMistakeWithItsPathAndWhatIsWrong(String yaml, String expected) {
+        List<String> errors = errorsOf(yaml);
+        assertEquals(List.of(expected), errors, yaml);
+    }
+
+    @Test
+    void reportsEveryMistakeOfAFileAtOnce() {
+        String yaml = """
+                proxy:
+                  listen:
+                    tcp: "127.0.0.1:8080"
+                  trafic: {}
+                  backends:
+                    - address: "localhost:3000"
+                    - address: "localhost:70000"
+                  load_balancing:
+                    algorithm: fastest
+                """;
+        assertEquals(List.of(
+                "proxy.trafic: unknown key (did you mean \"traffic\"?)",
+                "proxy.backends[1].address: port 70000 out of range (1-65535)",
+                "proxy.load_balancing.algorithm: must be one of round_robin, weighted, least_connections, "
+                        + "consistent_hash, weighted_round_robin, got \"fastest\""),
+                errorsOf(yaml));
+    }
+
+    @Test
+    void exceptionMessageListsOneErrorPerLine() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "proxy:\n  listen: {}\n  backends: []\n", Map.of(), NO_NGINX));
+        assertEquals("""
+                proxy.listen: required: at least one of tcp and udp (e.g. tcp: "0.0.0.0:8080")
+                proxy.backends: must list at least one backend""", e.getMessage());
+        assertEquals(2, e.errors().size());
+    }
+
+    @Test
+    void errorReadsAsPathColonMessage() {
+        assertEquals("proxy.backends[1].address: port 70000 out of range",
+                new ConfigError("proxy.backends[1].address", "port 70000 out of range").toString());
+    }
+
+    @Test
+    void exceptionNeedsAtLeastOneError() {
+        assertThrows(IllegalArgumentException.class, () -> new ConfigException(List.of()));
+    }
+
+    @Test
+    void anInvalidEnvironmentTokenIsNamedByTheVariable() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                LISTEN + BACKENDS, Map.of("AEGIS_API_TOKEN", "bad token"), NO_NGINX));
+        assertEquals(List.of(new ConfigError("env AEGIS_API_TOKEN",
+                "must not contain spaces, control or non-ASCII characters")), e.errors());
+    }
+
+    @Test
+    void anUnresolvableHostIsReportedAtEveryPlaceItIsUsed() {
+        List<String> errors = errorsOf("""
+                proxy:
+                  listen: {tcp: "127.0.0.1:8080"}
+                  backends:
+                    - address: "nginx:80"
+                    - address: "nginx:81"
+                """);
+        assertEquals(List.of(
+                "proxy.backends[0].address: cannot resolve host \"nginx\"",
+                "proxy.backends[1].address: cannot resolve host \"nginx\""), errors);
+    }
+}
