@@ -1,38 +1,31 @@
 package dev.aegis;
 
 import dev.aegis.backend.Backend;
-import dev.aegis.backend.BackendPool;
-import dev.aegis.balancer.Balancers;
 import dev.aegis.config.AegisConfig;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.ConfigException;
 import dev.aegis.config.ConfigLoader;
-import dev.aegis.config.HostPort;
 import dev.aegis.config.LoadedConfig;
-import dev.aegis.config.ProxyConfig;
-import dev.aegis.tcp.TcpListener;
-import dev.aegis.tcp.TcpSettings;
+import dev.aegis.health.HealthChecker;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running Aegis: owns the service (listeners, pools and their policies) built from the
- * config, the housekeeping scheduler, and the lifecycle: start, reload, drain, shutdown.
- * The config is an immutable snapshot; a reload validates a new one and applies it as a whole,
- * or changes nothing.
+ * One running Aegis: owns the service built from the config, the health checker, the
+ * housekeeping scheduler, and the lifecycle: start, reload, drain, shutdown. The config is an
+ * immutable snapshot; a reload validates a new one and applies it as a whole, or changes nothing.
  */
 public final class Aegis implements AutoCloseable {
 
@@ -41,51 +34,44 @@ public final class Aegis implements AutoCloseable {
     private final Path configFile;
     private final long startedAtMillis = System.currentTimeMillis();
     private final AtomicLong generation = new AtomicLong(1);
-    /** Serialises lifecycle changes (reload, drain, shutdown); never taken on the data path. */
+    private final AtomicLong reloadsOk = new AtomicLong();
+    private final AtomicLong reloadsFailed = new AtomicLong();
+    /** Serialises lifecycle changes (reload, drain, runtime backends, shutdown); never taken on the data path. */
     private final ReentrantLock lifecycle = new ReentrantLock();
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("aegis-housekeeping").daemon(true).factory());
+    private final HealthChecker health = new HealthChecker();
+    private final Service service;
     private volatile AegisConfig config;
-    private BackendPool tcpPool;
-    private TcpListener tcpListener;
     private ScheduledFuture<?> sweep;
-    private volatile boolean draining;
 
     public Aegis(Path configFile, AegisConfig config) {
         this.configFile = configFile;
         this.config = config;
+        this.service = new Service("proxy", config, health);
     }
 
     /** Binds every listener and starts serving. A bind failure throws and leaves nothing running. */
     public void start() throws IOException {
         lifecycle.lock();
         try {
-            ProxyConfig p = config.proxy();
-            tcpPool = new BackendPool("tcp", resolve(p.backends()), p.loadBalancing(), p.circuitBreaker());
-            if (p.listen().tcp().isPresent()) {
-                tcpListener = newTcpListener(p.listen().tcp().get(), config);
-                try {
-                    tcpListener.start();
-                } catch (IOException e) {
-                    tcpListener = null;
-                    close();
-                    throw e;
-                }
+            try {
+                service.start(config);
+            } catch (IOException e) {
+                close();
+                throw e;
             }
             scheduleSweep(config);
-            log.info("aegis started version={} tcp={} backends={} algorithm={} generation={}",
-                    Version.get(), tcpListener == null ? "-" : hostPort(tcpListener.localAddress()),
-                    p.backends().size(), p.loadBalancing().algorithm().yamlName(), generation.get());
+            housekeeping.scheduleWithFixedDelay(this::sweepRateLimits, 5, 5, TimeUnit.SECONDS);
+            log.info("aegis started version={} tcp={} udp={} backends={} algorithm={} generation={}",
+                    Version.get(),
+                    service.tcpListener().map(l -> hostPort(l.localAddress())).orElse("-"),
+                    service.udpListener().map(l -> hostPort(l.localAddress())).orElse("-"),
+                    config.proxy().backends().size(), config.proxy().loadBalancing().algorithm().yamlName(),
+                    generation.get());
         } finally {
             lifecycle.unlock();
         }
-    }
-
-    private TcpListener newTcpListener(HostPort address, AegisConfig c) {
-        TcpListener l = new TcpListener(address.resolve(), tcpPool, TcpSettings.from(c));
-        l.setClientHasher(Balancers::hashClient);
-        l.setDraining(draining);
-        return l;
     }
 
     /** The outcome of a reload: the new generation, or every error with nothing changed. */
@@ -95,7 +81,7 @@ public final class Aegis implements AutoCloseable {
     /**
      * Re-reads the config file. Invalid: nothing changes and the errors are returned. Valid:
      * pools, algorithm, limits and timeouts change in place (open connections carry on); a
-     * changed listen address is bound anew before the old listener is closed.
+     * changed listen address is bound anew before the old listener stops accepting.
      */
     public ReloadResult reload() {
         LoadedConfig loaded;
@@ -103,59 +89,43 @@ public final class Aegis implements AutoCloseable {
             loaded = ConfigLoader.load(configFile);
         } catch (ConfigException e) {
             List<String> errors = e.errors().stream().map(Object::toString).toList();
-            log.warn("reload rejected file={} errors={}", configFile, errors.size());
+            reloadsFailed.incrementAndGet();
+            log.warn("reload rejected file={} errors={} first=\"{}\"", configFile, errors.size(), errors.get(0));
             return new ReloadResult(false, generation.get(), errors, List.of());
         }
         lifecycle.lock();
         try {
             AegisConfig next = loaded.config();
-            ProxyConfig p = next.proxy();
-            TcpListener replaced = null;
-            Optional<HostPort> oldTcp = config.proxy().listen().tcp();
-            if (!p.listen().tcp().equals(oldTcp)) {
-                if (p.listen().tcp().isPresent()) {
-                    TcpListener fresh = newTcpListener(p.listen().tcp().get(), next);
-                    try {
-                        fresh.start();
-                    } catch (IOException e) {
-                        log.warn("reload rejected: {}", e.getMessage());
-                        return new ReloadResult(false, generation.get(), List.of("proxy.listen.tcp: " + e.getMessage()), List.of());
-                    }
-                    replaced = tcpListener;
-                    tcpListener = fresh;
-                } else {
-                    replaced = tcpListener;
-                    tcpListener = null;
-                }
+            try {
+                service.apply(config, next);
+            } catch (IOException e) {
+                reloadsFailed.incrementAndGet();
+                log.warn("reload rejected error=\"{}\"", e.getMessage());
+                return new ReloadResult(false, generation.get(), List.of(e.getMessage()), loaded.warnings());
             }
-            List<Backend> removed = tcpPool.reconfigure(resolve(p.backends()), p.loadBalancing(), p.circuitBreaker());
-            if (tcpListener != null) {
-                tcpListener.reconfigure(TcpSettings.from(next));
-            }
-            if (replaced != null) {
-                replaced.stopAccepting(); // its open connections carry on to their natural end
-                retired.add(replaced);
+            if (!next.logging().level().equals(config.logging().level())) {
+                log.warn("logging.level change needs a restart level={}", config.logging().level());
             }
             config = next;
             scheduleSweep(next);
             long gen = generation.incrementAndGet();
-            log.info("reloaded generation={} backends={} removed={} algorithm={}",
-                    gen, p.backends().size(), removed.size(), p.loadBalancing().algorithm().yamlName());
+            reloadsOk.incrementAndGet();
+            for (String w : loaded.warnings()) {
+                log.warn("config warning: {}", w);
+            }
+            log.info("reloaded generation={} backends={} algorithm={}",
+                    gen, next.proxy().backends().size(), next.proxy().loadBalancing().algorithm().yamlName());
             return new ReloadResult(true, gen, List.of(), loaded.warnings());
         } finally {
             lifecycle.unlock();
         }
     }
 
-    /** Listeners replaced by a reload whose connections are still finishing (swept until empty). */
-    private final List<TcpListener> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
-
+    /** The sweep runs at a quarter of the shortest TCP timeout, between 10 ms and 250 ms. */
     private void scheduleSweep(AegisConfig c) {
-        Duration shortest = c.proxy().traffic().timeout().idle();
-        if (c.proxy().traffic().timeout().read().compareTo(shortest) < 0) {
-            shortest = c.proxy().traffic().timeout().read();
-        }
-        long period = Math.clamp(shortest.toMillis() / 4, 10, 250);
+        Duration idle = c.proxy().traffic().timeout().idle();
+        Duration read = c.proxy().traffic().timeout().read();
+        long period = Math.clamp(Math.min(idle.toMillis(), read.toMillis()) / 4, 10, 250);
         if (sweep != null) {
             sweep.cancel(false);
         }
@@ -164,19 +134,18 @@ public final class Aegis implements AutoCloseable {
 
     private void sweepOnce() {
         try {
-            TcpListener l = tcpListener;
-            if (l != null) {
-                l.sweep();
-            }
-            for (TcpListener old : retired) {
-                old.sweep();
-                if (old.activeConnections() == 0) {
-                    retired.remove(old);
-                }
-            }
+            service.sweep();
         } catch (RuntimeException e) {
             // a periodic task that throws is never run again: log and carry on
             log.error("sweep failed", e);
+        }
+    }
+
+    private void sweepRateLimits() {
+        try {
+            service.sweepRateLimiter();
+        } catch (RuntimeException e) {
+            log.error("rate limiter sweep failed", e);
         }
     }
 
@@ -184,18 +153,15 @@ public final class Aegis implements AutoCloseable {
     public void setDraining(boolean draining) {
         lifecycle.lock();
         try {
-            this.draining = draining;
-            if (tcpListener != null) {
-                tcpListener.setDraining(draining);
-            }
-            log.info(draining ? "draining: new connections refused" : "resumed: accepting new connections");
+            service.setDraining(draining);
+            log.info(draining ? "draining: new connections and sessions refused" : "resumed: accepting new connections");
         } finally {
             lifecycle.unlock();
         }
     }
 
     public boolean draining() {
-        return draining;
+        return service.draining();
     }
 
     /**
@@ -206,17 +172,14 @@ public final class Aegis implements AutoCloseable {
         lifecycle.lock();
         try {
             Duration timeout = config.shutdown().drainTimeout();
-            log.info("shutting down: draining open connections drain_timeout={}ms active={}",
-                    timeout.toMillis(), activeConnections());
-            draining = true;
-            if (tcpListener != null) {
-                tcpListener.stopAccepting();
-            }
+            log.info("shutting down: draining open connections drain_timeout_ms={} active={}",
+                    timeout.toMillis(), service.activeConnections());
+            service.stopAccepting();
             long deadline = System.nanoTime() + timeout.toNanos();
-            while (activeConnections() > 0 && System.nanoTime() - deadline < 0) {
-                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+            while (service.activeConnections() > 0 && System.nanoTime() - deadline < 0) {
+                LockSupport.parkNanos(20_000_000L);
             }
-            int left = activeConnections();
+            int left = service.activeConnections();
             if (left > 0) {
                 log.warn("drain timeout reached, closing connections active={}", left);
             }
@@ -231,20 +194,12 @@ public final class Aegis implements AutoCloseable {
     @Override
     public void close() {
         housekeeping.shutdownNow();
-        if (tcpListener != null) {
-            tcpListener.close();
-        }
-        for (TcpListener old : retired) {
-            old.close();
-        }
+        health.close();
+        service.close();
     }
 
-    public int activeConnections() {
-        int n = tcpListener == null ? 0 : tcpListener.activeConnections();
-        for (TcpListener old : retired) {
-            n += old.activeConnections();
-        }
-        return n;
+    public Service service() {
+        return service;
     }
 
     public AegisConfig config() {
@@ -259,25 +214,47 @@ public final class Aegis implements AutoCloseable {
         return generation.get();
     }
 
+    public long reloadsOk() {
+        return reloadsOk.get();
+    }
+
+    public long reloadsFailed() {
+        return reloadsFailed.get();
+    }
+
     public long startedAtMillis() {
         return startedAtMillis;
     }
 
-    public Optional<TcpListener> tcpListener() {
-        return Optional.ofNullable(tcpListener);
-    }
-
-    public BackendPool tcpPool() {
-        return tcpPool;
-    }
-
-    /** Turns config entries into pool members, resolving hostnames now (at start and reload). */
-    private static List<BackendPool.ResolvedBackend> resolve(List<BackendConfig> backends) {
-        List<BackendPool.ResolvedBackend> out = new ArrayList<>(backends.size());
-        for (BackendConfig b : backends) {
-            out.add(new BackendPool.ResolvedBackend(b, b.address().resolve()));
+    /**
+     * Adds a backend at run time (admin API): it lives until the next reload, which returns to
+     * the file. @return false when the pool already has that address or does not exist
+     */
+    public boolean addBackend(boolean udp, BackendConfig backend) {
+        lifecycle.lock();
+        try {
+            boolean added = service.addBackend(udp, backend);
+            if (added) {
+                log.info("backend added backend={} pool={} weight={}", backend.id(), udp ? "udp" : "tcp", backend.weight());
+            }
+            return added;
+        } finally {
+            lifecycle.unlock();
         }
-        return out;
+    }
+
+    /** Removes a backend at run time; its open connections finish. @return false if unknown */
+    public boolean removeBackend(boolean udp, String id) {
+        lifecycle.lock();
+        try {
+            Backend removed = service.removeBackend(udp, id);
+            if (removed != null) {
+                log.info("backend removed backend={} pool={} active={}", id, udp ? "udp" : "tcp", removed.activeConnections());
+            }
+            return removed != null;
+        } finally {
+            lifecycle.unlock();
+        }
     }
 
     static String hostPort(InetSocketAddress a) {

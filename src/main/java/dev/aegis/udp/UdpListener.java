@@ -4,6 +4,7 @@ import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.backend.BackendSet;
 import dev.aegis.backend.Tried;
+import dev.aegis.balancer.Balancers;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.Inet6Address;
@@ -372,7 +373,7 @@ public final class UdpListener implements AutoCloseable {
             return null;
         }
         BackendSet set = pool.current();
-        int hash = clientHash(client.getAddress());
+        int hash = Balancers.hashClient(client.getAddress()); // the same hash as TCP: a client sticks alike
         int n = set.backends().size();
         Tried tried = Tried.NONE;
         for (int attempt = 0; attempt < n; attempt++) {
@@ -424,19 +425,6 @@ public final class UdpListener implements AutoCloseable {
             LOG.debug("udp session opened listener={} client={} backend={}", name(), UdpSession.format(client), b.id());
         }
         return s;
-    }
-
-    /**
-     * A hash of the client IP for the balancer (consistent hash, session affinity): FNV-1a over the
-     * address bytes. Runs once per new session, never per datagram.
-     */
-    private static int clientHash(InetAddress address) {
-        int h = 0x811c9dc5;
-        for (byte b : address.getAddress()) {
-            h ^= b & 0xff;
-            h *= 0x01000193;
-        }
-        return h;
     }
 
     // ---- session ends: any thread ----

@@ -1,0 +1,289 @@
+package dev.aegis;
+
+import dev.aegis.backend.Backend;
+import dev.aegis.backend.BackendPool;
+import dev.aegis.balancer.Balancers;
+import dev.aegis.config.AegisConfig;
+import dev.aegis.config.BackendConfig;
+import dev.aegis.config.HostPort;
+import dev.aegis.config.ProxyConfig;
+import dev.aegis.health.HealthChecker;
+import dev.aegis.tcp.RejectReason;
+import dev.aegis.tcp.TcpListener;
+import dev.aegis.tcp.TcpSettings;
+import dev.aegis.traffic.RateLimiter;
+import dev.aegis.udp.UdpListener;
+import dev.aegis.udp.UdpSettings;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * One service: the listeners of a {@code proxy:} block, its backend pools and its policies
+ * (rate limits, timeouts). Aegis runs one today; nothing here assumes it is the only one.
+ *
+ * <p>The TCP pool is {@code backends}; the UDP pool is {@code udp_backends}, or a second pool
+ * over {@code backends} when that is absent (so UDP sessions and TCP connections are counted,
+ * limited and health-checked per protocol).
+ *
+ * <p>Not thread-safe by itself: {@link Aegis} serialises every lifecycle call.
+ */
+public final class Service {
+
+    private final String name;
+    private final HealthChecker health;
+    private final BackendPool tcpPool;
+    private BackendPool udpPool;
+    private TcpListener tcpListener;
+    private UdpListener udpListener;
+    private volatile RateLimiter rateLimiter;
+    private volatile boolean draining;
+    /** Listeners replaced by a reload: they accept nothing and are closed once their traffic ended. */
+    private final List<TcpListener> retiredTcp = new CopyOnWriteArrayList<>();
+    private final List<UdpListener> retiredUdp = new CopyOnWriteArrayList<>();
+
+    Service(String name, AegisConfig config, HealthChecker health) {
+        this.name = name;
+        this.health = health;
+        ProxyConfig p = config.proxy();
+        this.rateLimiter = new RateLimiter(p.traffic().rateLimit());
+        this.tcpPool = new BackendPool("tcp", resolve(p.backends()), p.loadBalancing(), p.circuitBreaker());
+        if (p.listen().udp().isPresent()) {
+            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
+        }
+    }
+
+    /** Binds the listeners; on failure closes what was bound and throws. */
+    void start(AegisConfig config) throws IOException {
+        ProxyConfig p = config.proxy();
+        try {
+            if (p.listen().tcp().isPresent()) {
+                tcpListener = bindTcp(p.listen().tcp().get(), config);
+            }
+            if (p.listen().udp().isPresent()) {
+                udpListener = bindUdp(p.listen().udp().get(), config);
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+        watchHealth();
+    }
+
+    private TcpListener bindTcp(HostPort address, AegisConfig config) throws IOException {
+        TcpListener l = new TcpListener(address.resolve(), tcpPool, TcpSettings.from(config));
+        l.setClientHasher(Balancers::hashClient);
+        l.setAdmission(client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED);
+        l.setDraining(draining);
+        l.start();
+        return l;
+    }
+
+    private UdpListener bindUdp(HostPort address, AegisConfig config) throws IOException {
+        UdpListener l = new UdpListener(address.resolve(), udpPool, udpSettings(config));
+        l.setDraining(draining);
+        l.start();
+        return l;
+    }
+
+    private UdpSettings udpSettings(AegisConfig config) {
+        var t = config.proxy().traffic();
+        return new UdpSettings(t.timeout().udpSession(), t.udpMaxSessions(), config.logging().accessLog(),
+                client -> rateLimiter.admit(client.getAddress()).admitted());
+    }
+
+    /**
+     * Applies a validated config. New listen addresses are bound first: if one cannot be bound,
+     * this throws before anything changed. Then pools, limits and timeouts change in place.
+     */
+    void apply(AegisConfig previous, AegisConfig next) throws IOException {
+        ProxyConfig p = next.proxy();
+        Optional<HostPort> oldTcp = previous.proxy().listen().tcp();
+        Optional<HostPort> oldUdp = previous.proxy().listen().udp();
+        boolean tcpMoved = !p.listen().tcp().equals(oldTcp);
+        boolean udpMoved = !p.listen().udp().equals(oldUdp);
+        if (udpPool == null && p.listen().udp().isPresent()) {
+            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
+        }
+        TcpListener newTcp = null;
+        UdpListener newUdp = null;
+        try {
+            if (tcpMoved && p.listen().tcp().isPresent()) {
+                newTcp = bindTcp(p.listen().tcp().get(), next);
+            }
+            if (udpMoved && p.listen().udp().isPresent()) {
+                newUdp = bindUdp(p.listen().udp().get(), next);
+            }
+        } catch (IOException e) {
+            if (newTcp != null) {
+                newTcp.close();
+            }
+            throw e;
+        }
+        rateLimiter = rateLimiter.reconfigure(p.traffic().rateLimit());
+        tcpPool.reconfigure(resolve(p.backends()), p.loadBalancing(), p.circuitBreaker());
+        if (udpPool != null) {
+            udpPool.reconfigure(resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
+        }
+        if (tcpMoved) {
+            if (tcpListener != null) {
+                tcpListener.stopAccepting(); // open connections carry on to their natural end
+                retiredTcp.add(tcpListener);
+            }
+            tcpListener = newTcp;
+        }
+        if (udpMoved) {
+            if (udpListener != null) {
+                udpListener.setDraining(true); // sessions carry on until they expire
+                retiredUdp.add(udpListener);
+            }
+            udpListener = newUdp;
+        }
+        if (tcpListener != null) {
+            tcpListener.reconfigure(TcpSettings.from(next));
+        }
+        if (udpListener != null) {
+            udpListener.reconfigure(udpSettings(next));
+        }
+        watchHealth();
+    }
+
+    private void watchHealth() {
+        health.watch(name + "/tcp", false, tcpPool.current().backends());
+        if (udpPool != null) {
+            health.watch(name + "/udp", true, udpPool.current().backends());
+        }
+    }
+
+    /** Adds a backend at run time (admin API). @return false when the address is already in the pool */
+    boolean addBackend(boolean udp, BackendConfig config) {
+        BackendPool pool = udp ? udpPool : tcpPool;
+        if (pool == null) {
+            return false;
+        }
+        boolean added = pool.add(new BackendPool.ResolvedBackend(config, config.address().resolve()));
+        if (added) {
+            watchHealth();
+        }
+        return added;
+    }
+
+    /** Removes a backend at run time; its open connections finish. @return the backend or null */
+    Backend removeBackend(boolean udp, String id) {
+        BackendPool pool = udp ? udpPool : tcpPool;
+        Backend removed = pool == null ? null : pool.remove(id);
+        if (removed != null) {
+            watchHealth();
+        }
+        return removed;
+    }
+
+    /** Timeouts of TCP connections, the per-client rate table, and retired listeners. Housekeeping thread. */
+    void sweep() {
+        if (tcpListener != null) {
+            tcpListener.sweep();
+        }
+        for (TcpListener old : retiredTcp) {
+            old.sweep();
+            if (old.activeConnections() == 0) {
+                retiredTcp.remove(old);
+            }
+        }
+        for (UdpListener old : retiredUdp) {
+            if (old.sessionCount() == 0) {
+                old.close();
+                retiredUdp.remove(old);
+            }
+        }
+    }
+
+    void sweepRateLimiter() {
+        rateLimiter.sweep();
+    }
+
+    void setDraining(boolean draining) {
+        this.draining = draining;
+        if (tcpListener != null) {
+            tcpListener.setDraining(draining);
+        }
+        if (udpListener != null) {
+            udpListener.setDraining(draining);
+        }
+    }
+
+    /** Graceful shutdown, first step: the TCP port is released, UDP takes no new sessions. */
+    void stopAccepting() {
+        setDraining(true);
+        if (tcpListener != null) {
+            tcpListener.stopAccepting();
+        }
+    }
+
+    /** Open TCP connections, on the current and retired listeners. */
+    int activeConnections() {
+        int n = tcpListener == null ? 0 : tcpListener.activeConnections();
+        for (TcpListener old : retiredTcp) {
+            n += old.activeConnections();
+        }
+        return n;
+    }
+
+    int udpSessions() {
+        int n = udpListener == null ? 0 : udpListener.sessionCount();
+        for (UdpListener old : retiredUdp) {
+            n += old.sessionCount();
+        }
+        return n;
+    }
+
+    /** Closes every listener, connection and session now. */
+    void close() {
+        if (tcpListener != null) {
+            tcpListener.close();
+        }
+        if (udpListener != null) {
+            udpListener.close();
+        }
+        retiredTcp.forEach(TcpListener::close);
+        retiredUdp.forEach(UdpListener::close);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public BackendPool tcpPool() {
+        return tcpPool;
+    }
+
+    public Optional<BackendPool> udpPool() {
+        return Optional.ofNullable(udpPool);
+    }
+
+    public Optional<TcpListener> tcpListener() {
+        return Optional.ofNullable(tcpListener);
+    }
+
+    public Optional<UdpListener> udpListener() {
+        return Optional.ofNullable(udpListener);
+    }
+
+    public RateLimiter rateLimiter() {
+        return rateLimiter;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Config entries as pool members, hostnames resolved now (at start and at every reload). */
+    private static List<BackendPool.ResolvedBackend> resolve(List<BackendConfig> backends) {
+        List<BackendPool.ResolvedBackend> out = new ArrayList<>(backends.size());
+        for (BackendConfig b : backends) {
+            out.add(new BackendPool.ResolvedBackend(b, b.address().resolve()));
+        }
+        return out;
+    }
+}
