@@ -76,6 +76,7 @@ public final class Service {
         TcpListener l = new TcpListener(address.resolve(), tcpPool, TcpSettings.from(config));
         l.setClientHasher(Balancers::hashClient);
         l.setAdmission(client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED);
+        l.setBandwidthBuckets(() -> rateLimiter.newBandwidthBucket());
         l.setDraining(draining);
         l.start();
         return l;

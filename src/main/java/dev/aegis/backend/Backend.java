@@ -68,8 +68,16 @@ public final class Backend {
      * volatile fields: no lock, no allocation.
      */
     public boolean isAvailable() {
+        return healthy && isUsableIgnoringHealth();
+    }
+
+    /**
+     * Everything {@link #isAvailable()} asks except the health check's verdict: what panic mode
+     * (every backend of the pool unhealthy) still respects.
+     */
+    public boolean isUsableIgnoringHealth() {
         BackendConfig c = config;
-        return healthy && !draining && c.weight() > 0 && circuit.allowsTraffic()
+        return !draining && c.weight() > 0 && circuit.allowsTraffic()
                 && (c.maxConnections() == 0 || active.get() < c.maxConnections());
     }
 

@@ -7,6 +7,7 @@ import dev.aegis.config.LoadBalancingConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -19,6 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class BackendPool {
 
     private final String name;
+    /** Shared by every generation, so the count survives reloads. */
+    private final LongAdder panicPicks = new LongAdder();
     private final AtomicReference<BackendSet> current;
     /** Serialises writers only; never taken on the connection path. */
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -34,7 +37,7 @@ public final class BackendPool {
         for (ResolvedBackend rb : backends) {
             live.add(new Backend(rb.config(), rb.address(), circuitConfig));
         }
-        this.current = new AtomicReference<>(new BackendSet(live, Balancers.create(balancing, live)));
+        this.current = new AtomicReference<>(new BackendSet(live, Balancers.create(balancing, live), panicPicks));
     }
 
     /** A config entry together with its address resolved at (re)load time. */
@@ -80,7 +83,7 @@ public final class BackendPool {
                     removed.add(b);
                 }
             }
-            current.set(new BackendSet(next, Balancers.create(balancing, next)));
+            current.set(new BackendSet(next, Balancers.create(balancing, next), panicPicks));
             return removed;
         } finally {
             writeLock.unlock();
@@ -97,7 +100,7 @@ public final class BackendPool {
             }
             List<Backend> next = new ArrayList<>(old.backends());
             next.add(new Backend(backend.config(), backend.address(), circuitConfig));
-            current.set(new BackendSet(next, Balancers.create(balancing, next)));
+            current.set(new BackendSet(next, Balancers.create(balancing, next), panicPicks));
             return true;
         } finally {
             writeLock.unlock();
@@ -116,7 +119,7 @@ public final class BackendPool {
             List<Backend> next = new ArrayList<>(old.backends());
             next.remove(gone);
             gone.markDraining();
-            current.set(new BackendSet(next, Balancers.create(balancing, next)));
+            current.set(new BackendSet(next, Balancers.create(balancing, next), panicPicks));
             return gone;
         } finally {
             writeLock.unlock();

@@ -3,6 +3,7 @@ package dev.aegis.tcp;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendSet;
 import dev.aegis.backend.Tried;
+import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
@@ -45,6 +46,9 @@ final class TcpConnection implements Runnable {
     volatile long awaitingReplySinceNanos;
     private Pipe toBackend;
     private Pipe toClient;
+    /** Bandwidth limits per direction; TokenBucket.UNLIMITED (free to ask) when off. */
+    private TokenBucket upstreamBandwidth = TokenBucket.UNLIMITED;
+    private TokenBucket downstreamBandwidth = TokenBucket.UNLIMITED;
 
     TcpConnection(TcpListener listener, SocketChannel client) {
         this.listener = listener;
@@ -84,6 +88,8 @@ final class TcpConnection implements Runnable {
             return;
         }
         listener.stats().proxied.increment();
+        upstreamBandwidth = listener.newBandwidthBucket();
+        downstreamBandwidth = listener.newBandwidthBucket();
         toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers());
         toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers());
         lastActivityNanos = System.nanoTime();
@@ -180,7 +186,7 @@ final class TcpConnection implements Runnable {
 
     /** Per-connection bandwidth limit: parks the copying thread when the direction is over its rate. */
     void throttle(boolean fromClient, int n) {
-        long delay = listener.bandwidthDelayNanos(this, fromClient, n);
+        long delay = (fromClient ? upstreamBandwidth : downstreamBandwidth).acquireDelayNanos(n);
         if (delay > 0) {
             LockSupport.parkNanos(delay);
         }

@@ -2,6 +2,7 @@ package dev.aegis.tcp;
 
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
+import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -16,6 +17,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +47,7 @@ public final class TcpListener implements AutoCloseable {
     private volatile Function<InetAddress, RejectReason> admission = client -> null;
     private volatile ToIntFunction<InetAddress> clientHasher = InetAddress::hashCode;
     private volatile LongConsumer connectLatency = nanos -> { };
+    private volatile Supplier<TokenBucket> bandwidthBuckets = () -> TokenBucket.UNLIMITED;
     private volatile boolean draining;
     private ServerSocketChannel server;
     private Thread acceptor;
@@ -227,6 +230,11 @@ public final class TcpListener implements AutoCloseable {
         this.connectLatency = observer;
     }
 
+    /** Makes the bandwidth bucket of each direction of a new connection ({@code per_connection.bytes_per_second}). */
+    public void setBandwidthBuckets(Supplier<TokenBucket> bandwidthBuckets) {
+        this.bandwidthBuckets = bandwidthBuckets;
+    }
+
     public TcpStats stats() {
         return stats;
     }
@@ -261,8 +269,8 @@ public final class TcpListener implements AutoCloseable {
         connectLatency.accept(nanos);
     }
 
-    long bandwidthDelayNanos(TcpConnection connection, boolean fromClient, int n) {
-        return 0;
+    TokenBucket newBandwidthBucket() {
+        return bandwidthBuckets.get();
     }
 
     ThreadFactory threads() {

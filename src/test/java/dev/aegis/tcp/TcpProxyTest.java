@@ -283,4 +283,43 @@ class TcpProxyTest {
             assertEquals(1, b.totalConnections());
         }
     }
+
+    @Test
+    void limitsTheBandwidthOfEachConnection() throws Exception {
+        try (var backend = new TestServers.Backend(s -> {
+                    long n = s.getInputStream().transferTo(OutputStream.nullOutputStream());
+                    s.getOutputStream().write(Long.toString(n).getBytes(StandardCharsets.UTF_8));
+                });
+                var proxy = new ProxyFixture(ProxyFixture.DEFAULTS, List.of(backend.address()))) {
+            int rate = 400_000;
+            proxy.listener.setBandwidthBuckets(() -> dev.aegis.traffic.TokenBucket.of(rate, rate));
+            try (Socket client = proxy.connect()) {
+                long t0 = System.nanoTime();
+                client.getOutputStream().write(new byte[3 * rate]); // one second of burst, then two at the rate
+                client.shutdownOutput();
+                assertEquals(Integer.toString(3 * rate), readString(client));
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                assertTrue(seconds >= 1.8, "3x the rate with 1x burst must take about 2 s, took " + seconds);
+            }
+        }
+    }
+
+    @Test
+    void triesUnhealthyBackendsWhenNoneIsHealthy() throws Exception {
+        try (var b1 = TestServers.named("b1"); var b2 = TestServers.named("b2");
+                var proxy = new ProxyFixture(ProxyFixture.DEFAULTS, List.of(b1.address(), b2.address()))) {
+            proxy.pool.current().backends().forEach(b -> b.setHealthy(false));
+            try (Socket s = proxy.connect()) {
+                assertTrue(readString(s).startsWith("b"), "panic mode should still serve");
+            }
+            assertEquals(1, proxy.pool.current().panicPicks());
+            proxy.pool.current().backends().get(1).setHealthy(true);
+            for (int i = 0; i < 3; i++) {
+                try (Socket s = proxy.connect()) {
+                    assertEquals("b2", readString(s), "with one healthy backend, only it is used");
+                }
+            }
+            assertEquals(1, proxy.pool.current().panicPicks());
+        }
+    }
 }
