@@ -92,7 +92,7 @@ public final class Service {
     private UdpSettings udpSettings(AegisConfig config) {
         var t = config.proxy().traffic();
         return new UdpSettings(t.timeout().udpSession(), t.udpMaxSessions(), config.logging().accessLog(),
-                client -> rateLimiter.admit(client.getAddress()).admitted());
+                client -> rateLimiter.admit(client.getAddress()).admitted(), () -> rateLimiter.newPacketBucket());
     }
 
     /**

@@ -110,6 +110,7 @@ public final class UdpListener implements AutoCloseable {
     private final LongAdder droppedMaxSessions = new LongAdder();
     private final LongAdder droppedNoBackend = new LongAdder();
     private final LongAdder droppedRateLimited = new LongAdder();
+    private final LongAdder droppedPacketRate = new LongAdder();
     private final LongAdder droppedDraining = new LongAdder();
     private final LongAdder datagramsUnsent = new LongAdder();
 
@@ -209,6 +210,7 @@ public final class UdpListener implements AutoCloseable {
         return new UdpStats(table.size(),
                 sessionsCreated.sum(), sessionsExpired.sum(), sessionsEnded.sum(),
                 droppedMaxSessions.sum(), droppedNoBackend.sum(), droppedRateLimited.sum(), droppedDraining.sum(),
+                droppedPacketRate.sum(),
                 datagramsUnsent.sum(),
                 packetsFromClients, bytesFromClients,
                 r == null ? 0 : r.packetsToClients(), r == null ? 0 : r.bytesToClients());
@@ -341,6 +343,11 @@ public final class UdpListener implements AutoCloseable {
             datagramsUnsent.increment();
             return true;
         }
+        if (!s.packetLimit.tryTake()) {
+            s.countFromClient(0, now);
+            droppedPacketRate.increment(); // over per_connection.packets_per_second: dropped, as nginx's limit would
+            return true;
+        }
         int n;
         try {
             n = s.channel.write(datagram);
@@ -403,7 +410,7 @@ public final class UdpListener implements AutoCloseable {
     private UdpSession bind(InetSocketAddress client, Backend b) {
         UdpSession s;
         try {
-            s = UdpSession.open(client, b);
+            s = UdpSession.open(client, b, settings.packetBuckets().get());
         } catch (IOException | RuntimeException e) {
             // IOException, or UnresolvedAddressException when the backend's name did not resolve
             b.release();

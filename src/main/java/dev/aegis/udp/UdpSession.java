@@ -1,6 +1,7 @@
 package dev.aegis.udp;
 
 import dev.aegis.backend.Backend;
+import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -43,6 +44,8 @@ final class UdpSession {
     final Backend backend;
     final DatagramChannel channel;
     final long createdNanos;
+    /** per_connection.packets_per_second of this session; TokenBucket.UNLIMITED when off. */
+    final TokenBucket packetLimit;
 
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
@@ -52,8 +55,10 @@ final class UdpSession {
     private volatile long packetsToClient;
     private volatile long bytesToClient;
 
-    private UdpSession(InetSocketAddress client, Backend backend, DatagramChannel channel, long now) {
+    private UdpSession(InetSocketAddress client, Backend backend, DatagramChannel channel, long now,
+            TokenBucket packetLimit) {
         this.client = client;
+        this.packetLimit = packetLimit;
         this.backend = backend;
         this.channel = channel;
         this.createdNanos = now;
@@ -64,14 +69,14 @@ final class UdpSession {
      * Opens the backend-facing channel (non-blocking, connected to the backend's current address).
      * The caller holds a slot on the backend ({@link Backend#tryAcquire()}).
      */
-    static UdpSession open(InetSocketAddress client, Backend backend) throws IOException {
+    static UdpSession open(InetSocketAddress client, Backend backend, TokenBucket packetLimit) throws IOException {
         InetSocketAddress target = backend.address();
         DatagramChannel ch = DatagramChannel.open(target.getAddress() instanceof Inet6Address
                 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
         try {
             ch.configureBlocking(false);
             ch.connect(target);
-            return new UdpSession(client, backend, ch, System.nanoTime());
+            return new UdpSession(client, backend, ch, System.nanoTime(), packetLimit);
         } catch (IOException | RuntimeException e) {
             closeQuietly(ch);
             throw e;

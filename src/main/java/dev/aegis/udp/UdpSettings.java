@@ -1,7 +1,9 @@
 package dev.aegis.udp;
 
+import dev.aegis.traffic.TokenBucket;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * What a {@link UdpListener} needs from the configuration. Immutable; a reload hands the listener
@@ -16,12 +18,16 @@ import java.util.Objects;
  * @param accessLog      {@code logging.access_log}: one access line per ended session
  * @param admission      asked before a new session opens (rate limiting); {@link UdpAdmission#ADMIT_ALL}
  *                       when no limit is configured
+ * @param packetBuckets  makes each new session's {@code per_connection.packets_per_second} bucket;
+ *                       a datagram from the client that finds it empty is dropped and counted
  */
-public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean accessLog, UdpAdmission admission) {
+public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean accessLog, UdpAdmission admission,
+        Supplier<TokenBucket> packetBuckets) {
 
     public UdpSettings {
         Objects.requireNonNull(sessionTimeout, "sessionTimeout");
         Objects.requireNonNull(admission, "admission");
+        Objects.requireNonNull(packetBuckets, "packetBuckets");
         if (sessionTimeout.isNegative() || sessionTimeout.isZero()) {
             throw new IllegalArgumentException("sessionTimeout must be positive: " + sessionTimeout);
         }
@@ -30,7 +36,12 @@ public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean acce
         }
     }
 
-    /** Settings without a rate limit. */
+    /** Settings without a packet rate limit. */
+    public UdpSettings(Duration sessionTimeout, int maxSessions, boolean accessLog, UdpAdmission admission) {
+        this(sessionTimeout, maxSessions, accessLog, admission, () -> TokenBucket.UNLIMITED);
+    }
+
+    /** Settings without any rate limit. */
     public UdpSettings(Duration sessionTimeout, int maxSessions, boolean accessLog) {
         this(sessionTimeout, maxSessions, accessLog, UdpAdmission.ADMIT_ALL);
     }

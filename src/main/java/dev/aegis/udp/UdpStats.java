@@ -18,6 +18,7 @@ package dev.aegis.udp;
  * @param datagramsUnsent    datagrams of live sessions that could not be passed on: a full socket
  *                           send buffer, a send error, or an empty datagram from a client (which the
  *                           JDK cannot send on a connected channel)
+ * @param droppedPacketRate  datagrams dropped because their session was over {@code per_connection.packets_per_second}
  * @param packetsFromClients datagrams received from clients
  * @param bytesFromClients   payload bytes received from clients
  * @param packetsToClients   replies sent to clients
@@ -32,6 +33,7 @@ public record UdpStats(
         long droppedNoBackend,
         long droppedRateLimited,
         long droppedDraining,
+        long droppedPacketRate,
         long datagramsUnsent,
         long packetsFromClients,
         long bytesFromClients,

@@ -304,7 +304,7 @@ class UdpListenerTest {
     void noAvailableBackendDropsAndCounts() throws Exception {
         EchoBackend[] b = backends(1);
         BackendPool pool = EchoBackend.pool(b);
-        pool.current().find(b[0].id()).setHealthy(false);
+        pool.current().find(b[0].id()).markDraining(); // (an unhealthy one would still be tried: panic mode)
         UdpListener l = listener(pool);
 
         client(l).send("nobody");
@@ -404,5 +404,21 @@ class UdpListenerTest {
         assertFalse(names.contains("aegis-udp-reader-" + port));
         assertFalse(names.contains("aegis-udp-relay-" + port));
         assertFalse(names.contains("aegis-udp-sweeper-" + port));
+    }
+
+    @Test
+    void dropsDatagramsOverTheSessionPacketRate() throws Exception {
+        // a fixed clock: the bucket never refills, so exactly `burst` datagrams pass
+        long[] now = {0};
+        UdpSettings limited = new UdpSettings(LONG, 0, false, UdpAdmission.ADMIT_ALL,
+                () -> dev.aegis.traffic.TokenBucket.of(5, 5, () -> now[0]));
+        UdpListener l = listener(EchoBackend.pool(backends(1)), limited);
+        TestClient c = client(l);
+        for (int i = 0; i < 20; i++) {
+            c.send("p" + i);
+        }
+        await().atMost(WAIT).until(() -> l.stats().packetsFromClients() == 20);
+        assertEquals(15, l.stats().droppedPacketRate());
+        assertEquals("backend1:", c.receive().text().substring(0, 9));
     }
 }

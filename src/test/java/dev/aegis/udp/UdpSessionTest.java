@@ -25,7 +25,7 @@ class UdpSessionTest {
     @Test
     void accessLineHasTheSpecFieldsWithNginxMeaningOfSentAndReceived() throws Exception {
         InetSocketAddress client = new InetSocketAddress(InetAddress.getByAddress(new byte[] {1, 2, 3, 4}), 5555);
-        UdpSession s = UdpSession.open(client, backend());
+        UdpSession s = UdpSession.open(client, backend(), dev.aegis.traffic.TokenBucket.UNLIMITED);
         try {
             long t = s.createdNanos;
             s.countFromClient(100, t);
@@ -49,7 +49,7 @@ class UdpSessionTest {
 
     @Test
     void endsOnceAndReportsItsOutcomeOnce() throws Exception {
-        UdpSession s = UdpSession.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 4000), backend());
+        UdpSession s = UdpSession.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 4000), backend(), dev.aegis.traffic.TokenBucket.UNLIMITED);
         try {
             assertFalse(s.isEnded());
             assertTrue(s.markEnded());
