@@ -487,16 +487,19 @@ public final class UdpListener implements AutoCloseable {
 
     /**
      * Ends sessions that are idle, whose backend left the pool (draining) or whose backend is
-     * unhealthy; the client's next datagram then opens a session on an available backend.
+     * unhealthy while a healthy one exists; the client's next datagram then opens a session on an
+     * available backend. (With no healthy backend at all, sessions stay where they are: moving
+     * them would only land on another unhealthy backend, see BackendSet's panic mode.)
      */
     void sweep() {
         long now = System.nanoTime();
         long idleNanos = settings.sessionTimeout().toNanos();
+        boolean someHealthy = pool.current().backends().stream().anyMatch(Backend::isHealthy);
         for (UdpSession s : table.sessions()) {
             Backend b = s.backend;
             if (b.isDraining()) {
                 end(s, EndReason.BACKEND_REMOVED);
-            } else if (!b.isHealthy()) {
+            } else if (!b.isHealthy() && someHealthy) {
                 end(s, EndReason.BACKEND_UNHEALTHY);
             } else if (now - s.lastSeenNanos() >= idleNanos) {
                 end(s, EndReason.IDLE_TIMEOUT);
