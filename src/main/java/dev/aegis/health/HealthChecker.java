@@ -242,6 +242,9 @@ public final class HealthChecker implements AutoCloseable {
         /** One check, on its own virtual thread. */
         private void probe() {
             try {
+                if (stopped || closed) {
+                    return; // stopped between the tick and this thread's start
+                }
                 Plan p = plan;
                 String failure = null;
                 try {

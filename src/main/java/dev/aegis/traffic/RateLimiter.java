@@ -112,7 +112,9 @@ public final class RateLimiter {
 
     /**
      * Decides whether a new TCP connection or a new UDP session from {@code client} may start.
-     * Lock-free; allocates at most a boxed key and, for a client not seen recently, its table entry.
+     * Lock-free. With {@code per_client} on it allocates a few small objects per call (the address
+     * bytes, a boxed key, and for a client not seen recently its table entry): fine once per new
+     * connection or session, which is the only place this is called.
      */
     public Verdict admit(InetAddress client) {
         if (perClientOn && !clientBucket(clientKey(client)).tryTake()) {

@@ -57,7 +57,7 @@ public final class TokenBucket {
     /** How far ahead of now the TAT may run before takes are refused: burst tokens' worth. */
     private final long tolerance;
     private final LongSupplier nanoClock;
-    @SuppressWarnings("unused") // accessed through TAT
+    /** The theoretical arrival time; read and CAS-ed through {@link #TAT}. */
     private volatile long tat;
 
     private TokenBucket(double ratePerSecond, long burst, LongSupplier nanoClock) {

@@ -71,6 +71,16 @@ class HealthCheckerTest {
         }
     }
 
+    /** Lets a probe that was already in flight land, then no request may come for six intervals. */
+    private static void assertNoMoreRequests(HttpBackend http) {
+        int[] seen = new int[1];
+        await().pollDelay(Duration.ofMillis(150)).until(() -> {
+            seen[0] = http.requests.size();
+            return true;
+        });
+        within(Duration.ofSeconds(2)).during(Duration.ofMillis(300)).until(() -> http.requests.size() == seen[0]);
+    }
+
     @Test
     void anHttpBackendGoesDownAfterUnhealthyThresholdFailuresAndUpAfterHealthyThresholdPasses() throws IOException {
         try (HttpBackend http = new HttpBackend()) {
@@ -82,13 +92,14 @@ class HealthCheckerTest {
             assertTrue(transitions.isEmpty(), "healthy from the start: nothing to announce");
 
             http.status.set(500);
-            within(Duration.ofSeconds(5)).until(() -> !b.isHealthy());
+            within(Duration.ofSeconds(5)).until(() -> transitions.size() == 1);
+            assertFalse(b.isHealthy());
             assertEquals(List.of(new Transition(b, false, -3)), transitions, "down exactly at the third failure");
 
             http.status.set(200);
-            within(Duration.ofSeconds(5)).until(b::isHealthy);
+            within(Duration.ofSeconds(5)).until(() -> transitions.size() == 2);
+            assertTrue(b.isHealthy());
             assertEquals(new Transition(b, true, 2), transitions.get(1), "up exactly at the second pass");
-            assertEquals(2, transitions.size());
         }
     }
 
@@ -97,7 +108,8 @@ class HealthCheckerTest {
         InetSocketAddress closed = closedTcpPort();
         Backend b = backend(closed, check(FAST, Duration.ofSeconds(1), null, 2, 2));
         checker.watch("tcp", false, List.of(b));
-        within(Duration.ofSeconds(5)).until(() -> !b.isHealthy());
+        within(Duration.ofSeconds(5)).until(() -> !transitions.isEmpty());
+        assertFalse(b.isHealthy());
         assertEquals(List.of(new Transition(b, false, 0)), transitions);
     }
 
@@ -120,7 +132,9 @@ class HealthCheckerTest {
             answering.setHealthy(false); // so that its passing checks must show
             Backend closed = backend(closedUdpPort(), udpCheck);
             checker.watch("udp", true, List.of(answering, closed));
-            within(Duration.ofSeconds(5)).until(() -> answering.isHealthy() && !closed.isHealthy());
+            within(Duration.ofSeconds(5)).until(() -> transitions.size() == 2);
+            assertTrue(answering.isHealthy());
+            assertFalse(closed.isHealthy());
             assertTrue(echo.received.get() >= 2);
             assertTrue(transitions.contains(new Transition(answering, true, 0)));
             assertTrue(transitions.contains(new Transition(closed, false, 0)));
@@ -144,13 +158,7 @@ class HealthCheckerTest {
             within(Duration.ofSeconds(5)).until(() -> http.requests.size() >= 2);
             checker.watch("tcp", false, List.of());
             assertEquals(0, checker.watchedBackends());
-            int[] seen = new int[1];
-            // let a probe that was already in flight land, then nothing more may come
-            await().pollDelay(Duration.ofMillis(150)).until(() -> {
-                seen[0] = http.requests.size();
-                return true;
-            });
-            within(Duration.ofSeconds(2)).during(Duration.ofMillis(300)).until(() -> http.requests.size() == seen[0]);
+            assertNoMoreRequests(http);
         }
     }
 
@@ -161,7 +169,7 @@ class HealthCheckerTest {
             http.status.set(503);
             Backend b = backend(http.address(), check(FAST, Duration.ofSeconds(1), "/health", 2, 2));
             checker.watch("tcp", false, List.of(b));
-            within(Duration.ofSeconds(5)).until(() -> !b.isHealthy());
+            within(Duration.ofSeconds(5)).until(() -> transitions.size() == 1);
 
             // reload: same backend object, stricter recovery
             b.update(config(http.address(), check(FAST, Duration.ofSeconds(1), "/health", 4, 2)), http.address(), CIRCUIT);
@@ -170,7 +178,8 @@ class HealthCheckerTest {
             assertEquals(1, checker.watchedBackends());
 
             http.status.set(200);
-            within(Duration.ofSeconds(5)).until(b::isHealthy);
+            within(Duration.ofSeconds(5)).until(() -> transitions.size() == 2);
+            assertTrue(b.isHealthy());
             assertEquals(List.of(new Transition(b, false, -2), new Transition(b, true, 4)), transitions);
         }
     }
@@ -193,13 +202,15 @@ class HealthCheckerTest {
             http.status.set(500);
             Backend b = backend(http.address(), check(FAST, Duration.ofSeconds(1), "/health", 2, 2));
             checker.watch("tcp", false, List.of(b));
-            within(Duration.ofSeconds(5)).until(() -> !b.isHealthy());
+            within(Duration.ofSeconds(5)).until(() -> transitions.size() == 1);
+            assertFalse(b.isHealthy());
 
             b.update(config(http.address(), null), http.address(), CIRCUIT);
             checker.watch("tcp", false, List.of(b));
             assertTrue(b.isHealthy());
             assertEquals(0, checker.watchedBackends());
-            assertEquals(new Transition(b, true, 0), transitions.get(transitions.size() - 1));
+            assertEquals(new Transition(b, true, 0), transitions.get(1));
+            assertEquals(2, transitions.size());
         }
     }
 
@@ -225,8 +236,7 @@ class HealthCheckerTest {
             checker.watch("tcp", false, List.of(b));
             within(Duration.ofSeconds(5)).until(() -> http.requests.size() >= 1);
             checker.close();
-            int seen = http.requests.size();
-            within(Duration.ofSeconds(2)).during(Duration.ofMillis(300)).until(() -> http.requests.size() == seen);
+            assertNoMoreRequests(http);
             checker.watch("tcp", false, List.of(b));
             assertEquals(0, checker.watchedBackends(), "a closed checker takes no new work");
         }
