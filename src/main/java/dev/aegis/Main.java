@@ -1,5 +1,6 @@
 package dev.aegis;
 
+import dev.aegis.cli.AdminClient;
 import dev.aegis.config.ConfigError;
 import dev.aegis.config.ConfigException;
 import dev.aegis.config.ConfigLoader;
@@ -27,6 +28,8 @@ public final class Main {
     static final int RUNTIME_ERROR = 1;
     static final int USAGE = 2;
     private static final String DEFAULT_CONFIG = "conf/aegis.yaml";
+    private static final java.util.Set<String> CONTROL_COMMANDS =
+            java.util.Set.of("reload", "drain", "resume", "status", "health", "backends");
 
     private Main() {
     }
@@ -45,6 +48,8 @@ public final class Main {
         }
         String command = args[0];
         String configFile = DEFAULT_CONFIG;
+        List<String> rest = new java.util.ArrayList<>();
+        boolean control = CONTROL_COMMANDS.contains(command);
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "-c", "--config" -> {
@@ -55,10 +60,22 @@ public final class Main {
                     configFile = args[++i];
                 }
                 default -> {
-                    err.println("aegis: unknown option " + args[i]);
-                    usage(err);
-                    return USAGE;
+                    if (control) {
+                        rest.add(args[i]); // e.g. backends add ADDR -w 50
+                    } else {
+                        err.println("aegis: unknown option " + args[i]);
+                        usage(err);
+                        return USAGE;
+                    }
                 }
+            }
+        }
+        if (control) {
+            try {
+                return new AdminClient(AdminClient.adminOf(Path.of(configFile)), out, err).run(command, rest);
+            } catch (IOException e) {
+                err.println("aegis: cannot read " + configFile + ": " + e.getMessage());
+                return RUNTIME_ERROR;
             }
         }
         return switch (command) {
@@ -82,7 +99,9 @@ public final class Main {
     }
 
     private static void usage(PrintStream s) {
-        s.println("usage: aegis start [-c FILE] | check [-c FILE] | demo | version");
+        s.println("usage: aegis start|check|reload|drain|resume|status|health [-c FILE]");
+        s.println("       aegis backends [add ADDR [-w N] [--udp] | remove ADDR [--udp]] [-c FILE]");
+        s.println("       aegis demo | version");
     }
 
     /** Like {@code nginx -t}: every error, or "configuration OK". */
