@@ -2,6 +2,8 @@ package dev.aegis.metrics;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -38,8 +40,10 @@ final class PromtoolLint {
     static List<String> check(String promtool, String exposition) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(promtool, "check", "metrics").redirectErrorStream(true).start();
         try {
-            ProxyMetricsTest.write(p.getOutputStream(), exposition);
-            String out = ProxyMetricsTest.readAll(p.getInputStream());
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(exposition.getBytes(StandardCharsets.UTF_8));
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("promtool did not finish");
             }

@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.aegis.Aegis;
 import dev.aegis.backend.Backend;
 import dev.aegis.config.ConfigLoader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -311,7 +310,7 @@ class ProxyMetricsTest {
     @Test
     void promtoolFindsNothingButTheOriginalNamesOwnLints() throws Exception {
         String promtool = PromtoolLint.find();
-        org.junit.jupiter.api.Assumptions.assumeTrue(promtool != null, "promtool not on PATH");
+        assumeTrue(promtool != null, "promtool not on PATH: lint check skipped (CI installs it)");
         UdpEcho echo = new UdpEcho();
         resources.add(echo);
         TcpEcho a = tcpBackend();
@@ -329,16 +328,5 @@ class ProxyMetricsTest {
         List<String> problems = PromtoolLint.check(promtool, get("text/plain").body());
         List<String> unexpected = problems.stream().filter(p -> !PromtoolLint.expected(p)).toList();
         assertEquals(List.of(), unexpected, "all promtool output: " + problems);
-    }
-
-    /** Reads a whole stream; used by the promtool runner. */
-    static String readAll(InputStream in) throws IOException {
-        return new String(in.readAllBytes());
-    }
-
-    static void write(OutputStream out, String text) throws IOException {
-        try (out) {
-            out.write(text.getBytes());
-        }
     }
 }
