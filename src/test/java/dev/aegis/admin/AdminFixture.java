@@ -25,11 +25,18 @@ final class AdminFixture implements AutoCloseable {
     final Path file;
     final Aegis aegis;
     final AdminServer admin;
+    private final String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    AdminFixture(Path file, String yaml, String token) throws Exception {
+    /**
+     * @param proxyYaml the {@code proxy:} block; the fixture adds {@code admin:} (port 0 everywhere,
+     *                  so that an Aegis binding its own admin and metrics servers never collides)
+     * @param token     {@code admin.api_token}, also what this fixture's AdminServer requires
+     */
+    AdminFixture(Path file, String proxyYaml, String token) throws Exception {
         this.file = file;
-        Files.writeString(file, yaml + "logging:\n  access_log: false\n");
+        this.token = token;
+        rewrite(proxyYaml);
         aegis = new Aegis(file, ConfigLoader.load(file).config());
         aegis.start();
         admin = new AdminServer(aegis, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), () -> token);
@@ -50,8 +57,16 @@ final class AdminFixture implements AutoCloseable {
         return b.toString();
     }
 
-    void rewrite(String yaml) throws IOException {
-        Files.writeString(file, yaml + "logging:\n  access_log: false\n");
+    /** Writes the config file: {@code proxyYaml} plus the fixture's admin and logging sections. */
+    void rewrite(String proxyYaml) throws IOException {
+        Files.writeString(file, proxyYaml + """
+                admin:
+                  api_address: "127.0.0.1:0"
+                  metrics_address: "127.0.0.1:0"
+                  api_token: "%s"
+                logging:
+                  access_log: false
+                """.formatted(token));
     }
 
     HttpRequest.Builder request(String path) {

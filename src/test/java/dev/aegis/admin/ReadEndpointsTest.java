@@ -139,8 +139,7 @@ class ReadEndpointsTest {
 
     @Test
     void statusMasksTheApiToken() throws Exception {
-        fx = new AdminFixture(dir.resolve("aegis.yaml"), AdminFixture.tcpConfig(backend())
-                + "admin:\n  api_token: \"very-secret\"\n", "very-secret");
+        fx = new AdminFixture(dir.resolve("aegis.yaml"), AdminFixture.tcpConfig(backend()), "very-secret");
         HttpResponse<String> r = fx.get("/status");
         assertEquals(200, r.statusCode(), "GET needs no token");
         assertFalse(r.body().contains("very-secret"));

@@ -64,11 +64,23 @@ class ProxyMetricsTest {
 
     private void start(String proxyYaml) throws Exception {
         file = dir.resolve("aegis.yaml");
-        Files.writeString(file, proxyYaml + "logging:\n  access_log: false\n");
+        writeConfig(proxyYaml);
         aegis = new Aegis(file, ConfigLoader.load(file).config());
-        metrics = new ProxyMetrics(aegis);
         aegis.start();
+        // Built after start: it then owns the connect-latency observer even if Aegis made its own.
+        metrics = new ProxyMetrics(aegis);
         metrics.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    /** The {@code proxy:} block plus admin servers on port 0 (never the defaults 9090/9091). */
+    private void writeConfig(String proxyYaml) throws IOException {
+        Files.writeString(file, proxyYaml + """
+                admin:
+                  api_address: "127.0.0.1:0"
+                  metrics_address: "127.0.0.1:0"
+                logging:
+                  access_log: false
+                """);
     }
 
     private static String tcpConfig(String listen, TcpEcho... backends) {
@@ -252,7 +264,7 @@ class ProxyMetricsTest {
         roundTrip(10);
         Files.writeString(file, "proxy: [broken");
         assertFalse(aegis.reload().ok());
-        Files.writeString(file, tcpConfig("localhost:0", a)); // a new listen address: bound anew
+        writeConfig(tcpConfig("localhost:0", a)); // a new listen address: bound anew
         int oldPort = tcpPort();
         assertTrue(aegis.reload().ok());
         assertTrue(tcpPort() != oldPort, "the listener moved");
