@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongConsumer;
 
 /**
  * One service: the listeners of a {@code proxy:} block, its backend pools and its policies
@@ -35,9 +36,11 @@ public final class Service {
     private final String name;
     private final HealthChecker health;
     private final BackendPool tcpPool;
-    private BackendPool udpPool;
-    private TcpListener tcpListener;
-    private UdpListener udpListener;
+    // volatile: written under Aegis's lifecycle lock, read by the admin API and metrics threads
+    private volatile BackendPool udpPool;
+    private volatile TcpListener tcpListener;
+    private volatile UdpListener udpListener;
+    private volatile LongConsumer connectLatencyObserver = nanos -> { };
     private volatile RateLimiter rateLimiter;
     private volatile boolean draining;
     /** Listeners replaced by a reload: they accept nothing and are closed once their traffic ended. */
@@ -78,8 +81,14 @@ public final class Service {
         l.setAdmission(client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED);
         l.setBandwidthBuckets(() -> rateLimiter.newBandwidthBucket());
         l.setDraining(draining);
+        l.setConnectLatencyObserver(nanos -> connectLatencyObserver.accept(nanos));
         l.start();
         return l;
+    }
+
+    /** Receives the backend connect time (nanoseconds) of every TCP listener, current and future. */
+    public void setConnectLatencyObserver(LongConsumer observer) {
+        this.connectLatencyObserver = observer;
     }
 
     private UdpListener bindUdp(HostPort address, AegisConfig config) throws IOException {
@@ -223,7 +232,7 @@ public final class Service {
     }
 
     /** Open TCP connections, on the current and retired listeners. */
-    int activeConnections() {
+    public int activeConnections() {
         int n = tcpListener == null ? 0 : tcpListener.activeConnections();
         for (TcpListener old : retiredTcp) {
             n += old.activeConnections();
@@ -231,7 +240,8 @@ public final class Service {
         return n;
     }
 
-    int udpSessions() {
+    /** Live UDP sessions, on the current and retired listeners. */
+    public int udpSessions() {
         int n = udpListener == null ? 0 : udpListener.sessionCount();
         for (UdpListener old : retiredUdp) {
             n += old.sessionCount();

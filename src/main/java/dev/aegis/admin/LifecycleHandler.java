@@ -1,0 +1,57 @@
+package dev.aegis.admin;
+
+import dev.aegis.Aegis;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code POST /reload}, {@code POST /drain} and {@code POST /resume}. */
+final class LifecycleHandler {
+
+    private final Aegis aegis;
+
+    LifecycleHandler(Aegis aegis) {
+        this.aegis = aegis;
+    }
+
+    /**
+     * 200 {@code {"status":"reloaded","generation":N}} (with {@code warnings} if the file has any),
+     * or 400 {@code {"status":"rejected","error":...,"errors":[...]}} with nothing changed.
+     */
+    Reply reload(ApiRequest request) {
+        Aegis.ReloadResult result = aegis.reload();
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (result.ok()) {
+            body.put("status", "reloaded");
+            body.put("generation", result.generation());
+            if (!result.warnings().isEmpty()) {
+                body.put("warnings", result.warnings());
+            }
+            return Reply.ok(body);
+        }
+        List<String> errors = result.errors();
+        body.put("status", "rejected");
+        body.put("error", "configuration rejected (" + errors.size() + (errors.size() == 1 ? " error)" : " errors)")
+                + ", still running generation " + result.generation());
+        body.put("errors", errors);
+        return new Reply(400, body);
+    }
+
+    Reply drain(ApiRequest request) {
+        aegis.setDraining(true);
+        return state();
+    }
+
+    Reply resume(ApiRequest request) {
+        aegis.setDraining(false);
+        return state();
+    }
+
+    private Reply state() {
+        boolean draining = aegis.draining();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", draining ? "draining" : "accepting");
+        body.put("draining", draining);
+        return Reply.ok(body);
+    }
+}

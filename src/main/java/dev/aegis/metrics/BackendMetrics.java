@@ -1,0 +1,91 @@
+package dev.aegis.metrics;
+
+import dev.aegis.Service;
+import dev.aegis.backend.Backend;
+import dev.aegis.backend.BackendPool;
+import dev.aegis.traffic.CircuitBreaker;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.ToLongFunction;
+
+/**
+ * Per-backend series, read from the pools at scrape time: label values are the backends of the
+ * current configuration (bounded by the pool sizes; client addresses never become labels), and a
+ * backend removed from the configuration stops being exported.
+ *
+ * <p>The original's names keep their single {@code backend} label: a backend that sits in both
+ * the TCP and the UDP pool (as with a UDP listener and no {@code udp_backends}) is one series
+ * summing its TCP connections and UDP sessions. The added series carry {@code backend} and
+ * {@code pool} ({@code tcp} or {@code udp}).
+ */
+final class BackendMetrics {
+
+    private final Service service;
+
+    BackendMetrics(Service service, PrometheusRegistry registry) {
+        this.service = service;
+        GaugeWithCallback.builder()
+                .name("proxy_backend_connections")
+                .help("Open TCP connections plus live UDP sessions per backend (original Aegis name).")
+                .labelNames("backend")
+                .callback(cb -> summed(Backend::activeConnections).forEach((id, v) -> cb.call(v, id)))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("proxy_backend_requests_total")
+                .help("TCP connections and UDP sessions sent to each backend (original Aegis name).")
+                .labelNames("backend")
+                .callback(cb -> summed(Backend::totalConnections).forEach((id, v) -> cb.call(v, id)))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("proxy_backend_failures_total")
+                .help("Connect errors, connect timeouts and read timeouts per backend (original Aegis name).")
+                .labelNames("backend")
+                .callback(cb -> summed(Backend::failedConnections).forEach((id, v) -> cb.call(v, id)))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("proxy_backend_healthy")
+                .help("1 if the backend passes its health checks (or has none), else 0.")
+                .labelNames("backend", "pool")
+                .callback(cb -> forEach((pool, b) -> cb.call(b.isHealthy() ? 1 : 0, b.id(), pool)))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("proxy_backend_circuit_state")
+                .help("Circuit breaker state per backend: 0 closed, 1 half_open, 2 open.")
+                .labelNames("backend", "pool")
+                .callback(cb -> forEach((pool, b) -> cb.call(circuitValue(b.circuit().phase()), b.id(), pool)))
+                .register(registry);
+    }
+
+    /** The numeric value of {@code proxy_backend_circuit_state}: 0 closed, 1 half_open, 2 open. */
+    static int circuitValue(CircuitBreaker.Phase phase) {
+        return switch (phase) {
+            case CLOSED -> 0;
+            case HALF_OPEN -> 1;
+            case OPEN -> 2;
+        };
+    }
+
+    private interface PoolVisitor {
+        void visit(String pool, Backend backend);
+    }
+
+    private void forEach(PoolVisitor visitor) {
+        visit(service.tcpPool(), visitor);
+        service.udpPool().ifPresent(p -> visit(p, visitor));
+    }
+
+    private static void visit(BackendPool pool, PoolVisitor visitor) {
+        for (Backend b : pool.current().backends()) {
+            visitor.visit(pool.name(), b);
+        }
+    }
+
+    private Map<String, Long> summed(ToLongFunction<Backend> value) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        forEach((pool, b) -> out.merge(b.id(), value.applyAsLong(b), Long::sum));
+        return out;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.aegis.metrics;
+
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.function.LongConsumer;
+
+/**
+ * Backend connect time ("latency" in SPEC §6: the time to establish the backend connection).
+ * One classic histogram, {@code proxy_backend_connect_duration_seconds}, observed once per
+ * successful connect (a lock-free add per bucket); the original's {@code proxy_latency_avg_ms}
+ * and {@code proxy_latency_p99_ms} are gauges computed from it at scrape time, so the data path
+ * pays for one observation only. Both are since start and 0 before the first connection.
+ */
+final class ConnectLatency implements LongConsumer {
+
+    /** Upper bounds in seconds: 100 µs (loopback) to 5 s (the default connect timeout). */
+    static final double[] BUCKETS = {
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+    private final Histogram histogram;
+
+    ConnectLatency(PrometheusRegistry registry) {
+        histogram = Histogram.builder()
+                .name("proxy_backend_connect_duration_seconds")
+                .help("Time to establish a backend TCP connection (successful connects only).")
+                .unit(Unit.SECONDS)
+                .classicOnly()
+                .classicUpperBounds(BUCKETS)
+                .withoutExemplars()
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("proxy_latency_avg_ms")
+                .help("Average backend connect time in milliseconds since start (original Aegis name).")
+                .callback(cb -> cb.call(averageMillis()))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("proxy_latency_p99_ms")
+                .help("99th percentile of the backend connect time in milliseconds since start, "
+                        + "interpolated in proxy_backend_connect_duration_seconds (original Aegis name).")
+                .callback(cb -> cb.call(quantile(buckets(), 0.99) * 1000))
+                .register(registry);
+    }
+
+    @Override
+    public void accept(long nanos) {
+        histogram.observe(nanos / 1e9);
+    }
+
+    double averageMillis() {
+        long n = histogram.getCount();
+        return n == 0 ? 0 : histogram.getSum() / n * 1000;
+    }
+
+    private ClassicHistogramBuckets buckets() {
+        return histogram.collect().getDataPoints().get(0).getClassicBuckets();
+    }
+
+    /**
+     * The q-quantile of a classic histogram, as Prometheus' {@code histogram_quantile} computes it:
+     * linear interpolation inside the bucket that holds the rank (from 0 for the first bucket);
+     * a rank in the +Inf bucket gives the largest finite bound. 0 when there is no observation.
+     *
+     * @param buckets per-bucket counts (not cumulative), ascending upper bounds ending with +Inf
+     */
+    static double quantile(ClassicHistogramBuckets buckets, double q) {
+        long total = 0;
+        for (int i = 0; i < buckets.size(); i++) {
+            total += buckets.getCount(i);
+        }
+        if (total == 0) {
+            return 0;
+        }
+        double rank = q * total;
+        long below = 0;
+        double lower = 0;
+        for (int i = 0; i < buckets.size(); i++) {
+            long count = buckets.getCount(i);
+            double upper = buckets.getUpperBound(i);
+            if (count > 0 && below + count >= rank) {
+                if (Double.isInfinite(upper)) {
+                    return lower;
+                }
+                return lower + (upper - lower) * (rank - below) / count;
+            }
+            below += count;
+            lower = upper;
+        }
+        return lower;
+    }
+}
