@@ -1,5 +1,6 @@
 package dev.aegis;
 
+import dev.aegis.admin.AdminServer;
 import dev.aegis.backend.Backend;
 import dev.aegis.config.AegisConfig;
 import dev.aegis.config.BackendConfig;
@@ -7,6 +8,7 @@ import dev.aegis.config.ConfigException;
 import dev.aegis.config.ConfigLoader;
 import dev.aegis.config.LoadedConfig;
 import dev.aegis.health.HealthChecker;
+import dev.aegis.metrics.ProxyMetrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -44,6 +46,8 @@ public final class Aegis implements AutoCloseable {
     private final Service service;
     private volatile AegisConfig config;
     private ScheduledFuture<?> sweep;
+    private ProxyMetrics metrics;
+    private AdminServer admin;
 
     public Aegis(Path configFile, AegisConfig config) {
         this.configFile = configFile;
@@ -57,16 +61,22 @@ public final class Aegis implements AutoCloseable {
         try {
             try {
                 service.start(config);
+                metrics = new ProxyMetrics(this);
+                metrics.start(config.admin().metricsAddress().resolve());
+                // the token is read per request, so it follows reloads (AEGIS_API_TOKEN is applied by the loader)
+                admin = new AdminServer(this, config.admin().apiAddress().resolve(), () -> this.config.admin().apiToken());
+                admin.start();
             } catch (IOException e) {
                 close();
                 throw e;
             }
             scheduleSweep(config);
             housekeeping.scheduleWithFixedDelay(this::sweepRateLimits, 5, 5, TimeUnit.SECONDS);
-            log.info("aegis started version={} tcp={} udp={} backends={} algorithm={} generation={}",
+            log.info("aegis started version={} tcp={} udp={} admin={} metrics={} backends={} algorithm={} generation={}",
                     Version.get(),
                     service.tcpListener().map(l -> hostPort(l.localAddress())).orElse("-"),
                     service.udpListener().map(l -> hostPort(l.localAddress())).orElse("-"),
+                    hostPort(admin.address()), hostPort(metrics.address()),
                     config.proxy().backends().size(), config.proxy().loadBalancing().algorithm().yamlName(),
                     generation.get());
         } finally {
@@ -105,6 +115,11 @@ public final class Aegis implements AutoCloseable {
             }
             if (!next.logging().level().equals(config.logging().level())) {
                 log.warn("logging.level change needs a restart level={}", config.logging().level());
+            }
+            if (!next.admin().apiAddress().equals(config.admin().apiAddress())
+                    || !next.admin().metricsAddress().equals(config.admin().metricsAddress())) {
+                log.warn("admin address change needs a restart api={} metrics={}",
+                        config.admin().apiAddress(), config.admin().metricsAddress());
             }
             config = next;
             scheduleSweep(next);
@@ -193,6 +208,12 @@ public final class Aegis implements AutoCloseable {
     /** Closes everything now. */
     @Override
     public void close() {
+        if (admin != null) {
+            admin.close();
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
         housekeeping.shutdownNow();
         health.close();
         service.close();

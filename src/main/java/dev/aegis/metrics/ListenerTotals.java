@@ -39,7 +39,7 @@ final class ListenerTotals {
     UdpStats udp() {
         service.udpListener().ifPresent(udp::addIfAbsent);
         List<UdpListener> all = udp;
-        long[] t = new long[12];
+        long[] t = new long[13];
         int active = 0;
         for (UdpListener l : all) {
             UdpStats s = l.stats();
@@ -51,12 +51,13 @@ final class ListenerTotals {
             t[4] += s.droppedNoBackend();
             t[5] += s.droppedRateLimited();
             t[6] += s.droppedDraining();
-            t[7] += s.datagramsUnsent();
-            t[8] += s.packetsFromClients();
-            t[9] += s.bytesFromClients();
-            t[10] += s.packetsToClients();
-            t[11] += s.bytesToClients();
+            t[7] += s.droppedPacketRate();
+            t[8] += s.datagramsUnsent();
+            t[9] += s.packetsFromClients();
+            t[10] += s.bytesFromClients();
+            t[11] += s.packetsToClients();
+            t[12] += s.bytesToClients();
         }
-        return new UdpStats(active, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11]);
+        return new UdpStats(active, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12]);
     }
 }

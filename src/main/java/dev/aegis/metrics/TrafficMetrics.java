@@ -119,7 +119,8 @@ final class TrafficMetrics {
         CounterWithCallback.builder()
                 .name("proxy_udp_dropped_total")
                 .help("Client datagrams not passed on, by reason: no session could be opened (max_sessions, "
-                        + "no_backend, rate_limited, draining) or the backend socket did not take it (unsent).")
+                        + "no_backend, rate_limited, draining), the session was over its packet rate (packet_rate) "
+                        + "or the backend socket did not take it (unsent).")
                 .labelNames("reason")
                 .callback(cb -> {
                     UdpStats u = totals.udp();
@@ -127,6 +128,7 @@ final class TrafficMetrics {
                     cb.call(u.droppedNoBackend(), "no_backend");
                     cb.call(u.droppedRateLimited(), "rate_limited");
                     cb.call(u.droppedDraining(), "draining");
+                    cb.call(u.droppedPacketRate(), "packet_rate");
                     cb.call(u.datagramsUnsent(), "unsent");
                 })
                 .register(registry);
