@@ -207,6 +207,8 @@ public final class Main {
                     Try, in another terminal:
                       for i in $(seq 9); do curl -s localhost:8080; done       # round robin over backend1..3
                       echo hello | nc -u -w1 127.0.0.1 8081                    # a UDP reply from one echo backend
+                      curl -s localhost:9090/health                             # the admin API (bin/aegis health)
+                      curl -s localhost:9091/metrics | grep ^proxy_             # Prometheus metrics
                     Stop with Ctrl-C.
 
                     """));

@@ -174,8 +174,8 @@ public final class UdpListener implements AutoCloseable {
         } finally {
             lifecycle.unlock();
         }
-        LOG.info("udp listener started listener={} pool={} session_timeout={} max_sessions={}",
-                name(), pool.name(), settings.sessionTimeout(), settings.maxSessions());
+        LOG.info("udp listener started listener={} pool={} udp_session={} max_sessions={}",
+                name(), pool.name(), dev.aegis.config.Durations.format(settings.sessionTimeout()), settings.maxSessions());
     }
 
     /** The bound address (with the real port when the configured port was 0). */
