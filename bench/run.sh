@@ -352,7 +352,7 @@ start_proxy() {
     aegis|aegis-nolog)
       write_aegis "$dir" "$@"
       GC_LOG=$dir/gc-$group.log
-      cmd=(env "AEGIS_JAVA_OPTS=$USER_JAVA_OPTS -Xlog:gc:file=$GC_LOG" "$REPO/bin/aegis" start -c "$dir/aegis.yaml") ;;
+      cmd=(env "AEGIS_JAVA_OPTS=${USER_JAVA_OPTS:+$USER_JAVA_OPTS }-Xlog:gc:file=$GC_LOG" "$REPO/bin/aegis" start -c "$dir/aegis.yaml") ;;
   esac
   note_cmd "proxy: ${PROXY_PIN[*]} ${cmd[*]@Q}"
   spawn "$dir/$group.log" "${PROXY_PIN[@]}" "${cmd[@]}"
