@@ -34,7 +34,8 @@ REPO=$(dirname "$BENCH")
 KNOBS=(DURATION LAT_DURATION WARMUP SCENARIOS PROXIES PIN IDLE_CONNS UDP_CAP BASE_PORT RESULTS_DIR AEGIS_JAVA_OPTS)
 COMMAND=""
 for k in "${KNOBS[@]}"; do
-  [ -n "${!k+set}" ] && COMMAND+="$k=${!k@Q} "
+  [ -n "${!k+set}" ] || continue
+  if [[ ${!k} =~ ^[A-Za-z0-9_./,:=+-]+$ ]]; then COMMAND+="$k=${!k} "; else COMMAND+="$k=${!k@Q} "; fi
 done
 COMMAND+="bench/run.sh"
 
