@@ -2,8 +2,9 @@ package dev.aegis.tcp;
 
 /**
  * Why a TCP connection ended, as logged in the access log and counted in metrics. The first
- * reason recorded for a connection wins: a timeout that closes the sockets is not later
- * overwritten by the "socket closed" error that the closing causes in the other pipe.
+ * abnormal reason recorded for a connection wins: a timeout that closes the sockets is not later
+ * overwritten by the "socket closed" error that the closing causes in the other pipe. The two
+ * normal ends (which side sent FIN first) apply only when nothing abnormal happened.
  */
 public enum CloseReason {
     /** Both sides finished normally; the client sent FIN first. */
@@ -17,6 +18,8 @@ public enum CloseReason {
     READ_TIMEOUT("read_timeout", true),
     /** Every eligible backend was tried and refused or timed out. */
     CONNECT_FAILED("connect_failed", true),
+    /** Aegis itself could not go on, typically out of file descriptors; not counted against a backend. */
+    LOCAL_ERROR("local_error", true),
     /** Closed by graceful shutdown after the drain timeout. */
     SHUTDOWN("shutdown", false),
     /** Unexpected error: a bug, logged with its stack trace. */

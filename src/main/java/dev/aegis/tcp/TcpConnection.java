@@ -128,11 +128,22 @@ final class TcpConnection implements Runnable {
             if (!candidate.tryAcquire()) {
                 continue; // filled up (or its half-open trial was taken) since it was picked
             }
+            SocketChannel ch;
+            try {
+                ch = SocketChannel.open();
+            } catch (IOException e) {
+                // Local trouble (typically no descriptor left): not the backend's fault, and no
+                // other backend would fare better.
+                candidate.release();
+                error = describe(e);
+                reason.compareAndSet(null, CloseReason.LOCAL_ERROR);
+                return false;
+            }
             long t0 = System.nanoTime();
             try {
-                upstream = open(candidate.address(), settings);
+                upstream = connect(ch, candidate.address(), settings);
                 backend = candidate;
-                candidate.recordSuccess();
+                error = null; // a refusal by an earlier backend is not this connection's error
                 listener.connectLatency(System.nanoTime() - t0);
                 return true;
             } catch (IOException e) {
@@ -151,8 +162,8 @@ final class TcpConnection implements Runnable {
         }
     }
 
-    private static SocketChannel open(InetSocketAddress address, TcpSettings settings) throws IOException {
-        SocketChannel ch = SocketChannel.open();
+    private static SocketChannel connect(SocketChannel ch, InetSocketAddress address, TcpSettings settings)
+            throws IOException {
         try {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.socket().connect(address, (int) Math.max(1, settings.connectTimeout().toMillis()));
@@ -169,6 +180,15 @@ final class TcpConnection implements Runnable {
     }
 
     private RejectReason rejectReason;
+    /** The side whose FIN came first; set by the pipes (a benign race: either answer is true). */
+    private volatile CloseReason firstFin;
+    /**
+     * The backend sent a byte. Only the backend-to-client pipe writes it, and the connection
+     * thread reads it after joining that pipe. The circuit breaker's success is recorded here,
+     * not at connect time: a backend that accepts and then hangs (a read timeout) must keep
+     * counting as failing, and a connect alone does not prove it works.
+     */
+    private boolean answered;
 
     // ---- called by the pipes ----
 
@@ -181,6 +201,9 @@ final class TcpConnection implements Runnable {
         } else {
             awaitingReplySinceNanos = 0;
             listener.stats().bytesToClients.add(n);
+            if (!answered) {
+                answered();
+            }
         }
     }
 
@@ -192,12 +215,23 @@ final class TcpConnection implements Runnable {
         }
     }
 
-    /** A pipe read EOF: the first side to finish names the close reason (unless another reason came first). */
+    /**
+     * A pipe read EOF. Which side finished first names a normal close, but only if nothing else
+     * happens: a read timeout after the client's half-close (a hung backend) must still be
+     * recorded as such, so a FIN does not claim the reason.
+     */
     void finished(boolean fromClient) {
-        if (fromClient) {
-            reason.compareAndSet(null, CloseReason.CLIENT_CLOSED);
-        } else {
-            reason.compareAndSet(null, CloseReason.BACKEND_CLOSED);
+        if (firstFin == null) {
+            firstFin = fromClient ? CloseReason.CLIENT_CLOSED : CloseReason.BACKEND_CLOSED;
+        }
+    }
+
+    /** The backend sent its first byte: it is answering, which is what resets its failure count. */
+    private void answered() {
+        answered = true;
+        Backend b = backend;
+        if (b != null) {
+            b.recordSuccess();
         }
     }
 
@@ -257,11 +291,16 @@ final class TcpConnection implements Runnable {
         } else {
             CloseReason r = reason.get();
             if (r == null) {
-                r = CloseReason.CLIENT_CLOSED;
+                r = firstFin != null ? firstFin : CloseReason.CLIENT_CLOSED;
             }
             stats.countClosed(r);
-            if (r == CloseReason.READ_TIMEOUT && backend != null) {
-                backend.recordFailure();
+            Backend b = backend;
+            if (b != null) {
+                if (r == CloseReason.READ_TIMEOUT) {
+                    b.recordFailure();
+                } else if (!answered && r != CloseReason.BACKEND_RESET) {
+                    b.recordSuccess(); // it never had to answer (the client sent nothing or left): no fault of its
+                }
             }
             why = r.label();
         }

@@ -322,4 +322,38 @@ class TcpProxyTest {
             assertEquals(1, proxy.pool.current().panicPicks());
         }
     }
+
+    @Test
+    void readTimeoutsInARowOpenTheHungBackendsCircuit() throws Exception {
+        TcpSettings s = new TcpSettings(Duration.ofSeconds(2), Duration.ofSeconds(60), Duration.ofMillis(200), 2, 0, 0, false);
+        try (var hung = TestServers.silent(); var echo = TestServers.echo();
+                var proxy = new ProxyFixture(s, List.of(hung.address(), echo.address()), 0,
+                        new CircuitBreakerConfig(2, Duration.ofSeconds(60)))) {
+            List<Boolean> answered = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                try (Socket c = proxy.connect()) {
+                    c.getOutputStream().write(9);
+                    answered.add(c.getInputStream().read() == 9);
+                }
+            }
+            // round robin: the 1st and 3rd land on the hung backend; two read timeouts in a row open its
+            // circuit (the successful connects in between must not reset the count), then only echo answers
+            assertEquals(List.of(false, true, false, true, true, true), answered);
+            assertEquals(2, hung.accepted.get());
+        }
+    }
+
+    @Test
+    void aReadTimeoutAfterTheClientsHalfCloseIsStillAReadTimeout() throws Exception {
+        TcpSettings s = new TcpSettings(Duration.ofSeconds(2), Duration.ofSeconds(60), Duration.ofMillis(200), 2, 0, 0, false);
+        try (var hung = TestServers.hungAfterEof(); var proxy = new ProxyFixture(s, List.of(hung.address()));
+                Socket c = proxy.connect()) {
+            c.getOutputStream().write(new byte[100]);
+            c.shutdownOutput();
+            assertEquals(-1, c.getInputStream().read());
+            await().until(() -> proxy.listener.stats().closed(CloseReason.READ_TIMEOUT) == 1);
+            assertEquals(0, proxy.listener.stats().closed(CloseReason.CLIENT_CLOSED));
+            assertEquals(1, proxy.pool.current().backends().get(0).failedConnections());
+        }
+    }
 }

@@ -27,6 +27,8 @@ final class TestServers {
         final ServerSocket server;
         final AtomicInteger accepted = new AtomicInteger();
         final List<Socket> sockets = new CopyOnWriteArrayList<>();
+        /** Released by close(): behaviours that hang wait on it. */
+        final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
         Backend(Behaviour behaviour) throws IOException {
             server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
@@ -60,6 +62,7 @@ final class TestServers {
 
         @Override
         public void close() throws IOException {
+            closed.countDown();
             server.close();
             for (Socket s : sockets) {
                 s.close();
@@ -84,6 +87,20 @@ final class TestServers {
     /** Accepts and never answers (a hung backend). */
     static Backend silent() throws IOException {
         return new Backend(s -> s.getInputStream().transferTo(OutputStream.nullOutputStream()));
+    }
+
+    /** Reads the request to its end (the client's FIN), then never answers nor closes: hung after a half-close. */
+    static Backend hungAfterEof() throws IOException {
+        Backend[] self = new Backend[1];
+        self[0] = new Backend(s -> {
+            s.getInputStream().transferTo(OutputStream.nullOutputStream());
+            try {
+                self[0].closed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return self[0];
     }
 
     static byte[] readAll(InputStream in) throws IOException {
