@@ -132,6 +132,7 @@ final class TcpConnection implements Runnable {
             try {
                 upstream = open(candidate.address(), settings);
                 backend = candidate;
+                error = null; // a retried backend's refusal is not this connection's error
                 candidate.recordSuccess();
                 listener.connectLatency(System.nanoTime() - t0);
                 return true;

@@ -89,6 +89,12 @@ class SeedWorkflowsIT {
         // a refused connect is retried on the next backend.
         assertEquals(Set.of("backend1", "backend3"), new HashSet<>(ask(aegis.tcp(), 6)));
         aegis.awaitLog(mark, "backend down backend=" + b.get(1).address(), Duration.ofSeconds(10));
+        // A request served after a retry was served: its access line names no error (the refusal
+        // came from another backend than the one in backend=).
+        await().atMost(Duration.ofSeconds(5)).until(() -> aegis.count("access protocol=tcp") >= 9);
+        List<String> servedWithError = aegis.lines("access protocol=tcp").stream()
+                .filter(l -> l.contains("error=") && !l.contains("reason=connect_failed")).toList();
+        assertEquals(List.of(), servedWithError);
 
         List<String> without = ask(aegis.tcp(), 12);
         assertTrue(without.stream().noneMatch("backend2"::equals), without::toString);
