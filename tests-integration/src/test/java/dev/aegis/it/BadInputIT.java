@@ -220,7 +220,7 @@ class BadInputIT {
         int maxSessions = 50;
         AegisProcess aegis = resources.add(AegisProcess.start("udp-flood", new ConfigYaml().udpOnly()
                 .backends(List.of(echo.address()))
-                .proxy("traffic:\n  udp_max_sessions: " + maxSessions + "\n  timeout:\n    udp_session: 3s\n")
+                .proxy("traffic:\n  udp_max_sessions: " + maxSessions + "\n  timeout:\n    udp_session: 5s\n")
                 .build()));
         int baseline = aegis.sample().fds();
 

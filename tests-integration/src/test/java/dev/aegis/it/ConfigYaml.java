@@ -123,11 +123,15 @@ final class ConfigYaml {
         return out.toString();
     }
 
-    /** A health check block for backend items: HTTP when {@code path} is given, else TCP connect. */
+    /**
+     * A health check block for backend items: HTTP when {@code path} is given, else a connect.
+     * The timeout is 1 s whatever the interval: a dead backend fails at once (refused), and a
+     * busy CI machine must not make a live one look dead.
+     */
     static String healthCheck(String interval, String path, int healthy, int unhealthy) {
         return "health_check:\n"
                 + "  interval: " + interval + "\n"
-                + "  timeout: " + interval + "\n"
+                + "  timeout: 1s\n"
                 + (path == null ? "" : "  path: \"" + path + "\"\n")
                 + "  healthy_threshold: " + healthy + "\n"
                 + "  unhealthy_threshold: " + unhealthy + "\n";

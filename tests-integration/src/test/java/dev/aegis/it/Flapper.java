@@ -62,14 +62,18 @@ final class Flapper implements AutoCloseable {
     }
 
     private void flip() {
-        int n = flips.get();
-        int i = n % targets.size();
-        if (down[i]) {
-            targets.get(i).up();
-        } else {
-            targets.get(i).down();
+        int i = flips.get() % targets.size();
+        try {
+            if (down[i]) {
+                targets.get(i).up();
+            } else {
+                targets.get(i).down();
+            }
+            down[i] = !down[i];
+        } catch (RuntimeException e) {
+            // e.g. the port was taken meanwhile: try again next period (a periodic task that throws stops for good)
+            System.err.println("flapper: " + e);
         }
-        down[i] = !down[i];
         flips.incrementAndGet();
     }
 
