@@ -9,14 +9,19 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A hung service: accepts connections, reads and discards whatever comes, never answers. */
+/**
+ * A hung service: accepts connections, reads and discards whatever comes, never answers, and
+ * keeps each connection open even after the client's half-close, until the test closes it.
+ */
 final class SilentBackend implements AutoCloseable {
 
     private final ServerSocket server;
     private final AtomicInteger accepted = new AtomicInteger();
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     private SilentBackend() {
         try {
@@ -49,8 +54,11 @@ final class SilentBackend implements AutoCloseable {
                     while (in.read(buf) >= 0) {
                         // discard
                     }
+                    closed.await(); // hung: the socket stays open until close()
                 } catch (IOException e) {
                     // closed by Aegis or the test
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 } finally {
                     open.remove(c);
                 }
@@ -76,6 +84,7 @@ final class SilentBackend implements AutoCloseable {
 
     @Override
     public void close() {
+        closed.countDown();
         try {
             server.close();
         } catch (IOException ignored) {
