@@ -1,30 +1,46 @@
 package dev.aegis.tcp;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A bounded, lock-free pool of direct buffers of one size. Direct buffers let a blocking
- * SocketChannel read and write without the JDK copying through a temporary buffer, but they
- * are expensive to allocate and free, so connections borrow them instead.
+ * A bounded pool of direct buffers of one size. Direct buffers let a blocking SocketChannel
+ * read and write without the JDK copying through a temporary buffer, but they are expensive to
+ * allocate and are only freed by a full GC, so connections borrow them instead: in steady state
+ * every buffer taken is given back and nothing is allocated.
  *
- * <p>The pool is an array of slots: {@link #acquire()} empties a slot with getAndSet,
- * {@link #release} fills an empty one with compareAndSet. Both probe at most {@link #PROBES}
- * slots from a random start, so their cost stays constant however large the pool: when no
- * probed slot has a buffer a new one is allocated, and when no probed slot is free the returned
- * buffer is dropped for the GC. The pool never blocks and, in steady state, never allocates.
+ * <p>The pool is a few stripes, each a small LIFO stack behind its own lock. A lock is held for a
+ * push or a pop only (never across I/O) and taken with {@code tryLock}: a thread that finds a
+ * stripe busy moves to the next one instead of waiting. Every stripe is tried before the pool
+ * allocates a new buffer (all empty) or drops a returned one (all full), so neither happens
+ * while the pool has room or buffers.
  */
 final class BufferPool {
 
-    private static final int PROBES = 8;
+    private static final int STRIPES = 8;
 
     private final int bufferSize;
-    private final AtomicReferenceArray<ByteBuffer> slots;
+    private final Stripe[] stripes = new Stripe[STRIPES];
 
+    private static final class Stripe {
+        final ReentrantLock lock = new ReentrantLock();
+        final ByteBuffer[] stack;
+        int size;
+
+        Stripe(int capacity) {
+            stack = new ByteBuffer[capacity];
+        }
+    }
+
+    /**
+     * @param bufferSize bytes per buffer
+     * @param capacity   buffers kept at most when they are given back (spread over the stripes)
+     */
     BufferPool(int bufferSize, int capacity) {
         this.bufferSize = bufferSize;
-        this.slots = new AtomicReferenceArray<>(capacity);
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new Stripe(Math.max(1, capacity / STRIPES));
+        }
     }
 
     int bufferSize() {
@@ -32,14 +48,26 @@ final class BufferPool {
     }
 
     ByteBuffer acquire() {
-        int n = slots.length();
-        int start = ThreadLocalRandom.current().nextInt(n);
-        for (int i = 0; i < Math.min(n, PROBES); i++) {
-            int slot = (start + i) % n;
-            if (slots.get(slot) != null) {
-                ByteBuffer b = slots.getAndSet(slot, null);
-                if (b != null) {
-                    return b.clear();
+        int start = home();
+        // first pass skips busy stripes, the second waits for them: never allocate while one has a buffer
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < STRIPES; i++) {
+                Stripe s = stripes[(start + i) & (STRIPES - 1)];
+                if (pass == 0) {
+                    if (!s.lock.tryLock()) {
+                        continue;
+                    }
+                } else {
+                    s.lock.lock();
+                }
+                try {
+                    if (s.size > 0) {
+                        ByteBuffer b = s.stack[--s.size];
+                        s.stack[s.size] = null;
+                        return b.clear();
+                    }
+                } finally {
+                    s.lock.unlock();
                 }
             }
         }
@@ -47,14 +75,47 @@ final class BufferPool {
     }
 
     void release(ByteBuffer buffer) {
-        int n = slots.length();
-        int start = ThreadLocalRandom.current().nextInt(n);
-        for (int i = 0; i < Math.min(n, PROBES); i++) {
-            int slot = (start + i) % n;
-            if (slots.get(slot) == null && slots.compareAndSet(slot, null, buffer)) {
-                return;
+        int start = home();
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < STRIPES; i++) {
+                Stripe s = stripes[(start + i) & (STRIPES - 1)];
+                if (pass == 0) {
+                    if (!s.lock.tryLock()) {
+                        continue;
+                    }
+                } else {
+                    s.lock.lock();
+                }
+                try {
+                    if (s.size < s.stack.length) {
+                        s.stack[s.size++] = buffer;
+                        return;
+                    }
+                } finally {
+                    s.lock.unlock();
+                }
             }
         }
-        // pool full: let the GC free it
+        // every stripe full: more buffers are out than the pool keeps; let the GC have this one
+    }
+
+    /** Buffers held by the pool now (for tests and the curious). */
+    int pooled() {
+        int n = 0;
+        for (Stripe s : stripes) {
+            s.lock.lock();
+            try {
+                n += s.size;
+            } finally {
+                s.lock.unlock();
+            }
+        }
+        return n;
+    }
+
+    /** Threads spread over the stripes by id, so uncontended threads mostly meet their own stripe. */
+    private static int home() {
+        long id = Thread.currentThread().threadId();
+        return (int) (id ^ (id >>> 16)) & (STRIPES - 1);
     }
 }

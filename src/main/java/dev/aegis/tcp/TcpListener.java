@@ -77,7 +77,7 @@ public final class TcpListener implements AutoCloseable {
     }
 
     private void acceptLoop() {
-        boolean failing = false;
+        long lastFailure = 0; // nanoTime of the latest accept failure, 0 = none in this episode
         while (true) {
             SocketChannel client;
             try {
@@ -85,17 +85,20 @@ public final class TcpListener implements AutoCloseable {
             } catch (ClosedChannelException e) {
                 return; // closed by stop()
             } catch (IOException e) {
-                // Typically "Too many open files": say it once, back off, and recover when fds free up.
-                if (!failing) {
+                // Typically "Too many open files": say it once per episode, back off, and recover
+                // by itself when descriptors free up.
+                if (lastFailure == 0) {
                     log.warn("accept failed, retrying listener=tcp:{} error=\"{}\"", localAddress().getPort(), e.getMessage());
-                    failing = true;
                 }
+                lastFailure = System.nanoTime();
                 LockSupport.parkNanos(50_000_000L);
                 continue;
             }
-            if (failing) {
+            // At the edge of the limit accepts alternate between failing and not: an episode ends
+            // only after a second without a failure.
+            if (lastFailure != 0 && System.nanoTime() - lastFailure > 1_000_000_000L) {
                 log.info("accept recovered listener=tcp:{}", localAddress().getPort());
-                failing = false;
+                lastFailure = 0;
             }
             handle(client);
         }
