@@ -77,7 +77,11 @@ public final class TcpListener implements AutoCloseable {
     }
 
     private void acceptLoop() {
-        long lastFailure = 0; // nanoTime of the latest accept failure, 0 = none in this episode
+        // One episode of failures = failures less than a second apart. At the edge of the
+        // descriptor limit accepts alternate between failing and not; that is still one episode:
+        // one warning when it starts, one "recovered" at the first success.
+        long lastFailure = 0;
+        boolean recovered = true;
         while (true) {
             SocketChannel client;
             try {
@@ -85,20 +89,20 @@ public final class TcpListener implements AutoCloseable {
             } catch (ClosedChannelException e) {
                 return; // closed by stop()
             } catch (IOException e) {
-                // Typically "Too many open files": say it once per episode, back off, and recover
-                // by itself when descriptors free up.
-                if (lastFailure == 0) {
+                // Typically "Too many open files": back off and retry; it recovers by itself when
+                // descriptors free up.
+                long now = System.nanoTime();
+                if (lastFailure == 0 || now - lastFailure > 1_000_000_000L) {
                     log.warn("accept failed, retrying listener=tcp:{} error=\"{}\"", localAddress().getPort(), e.getMessage());
+                    recovered = false;
                 }
-                lastFailure = System.nanoTime();
+                lastFailure = now;
                 LockSupport.parkNanos(50_000_000L);
                 continue;
             }
-            // At the edge of the limit accepts alternate between failing and not: an episode ends
-            // only after a second without a failure.
-            if (lastFailure != 0 && System.nanoTime() - lastFailure > 1_000_000_000L) {
+            if (!recovered) {
                 log.info("accept recovered listener=tcp:{}", localAddress().getPort());
-                lastFailure = 0;
+                recovered = true;
             }
             handle(client);
         }
