@@ -81,6 +81,7 @@ public final class AdminServer implements AutoCloseable {
             throw be;
         }
         s.createContext("/", router);
+        s.createContext("/dashboard", new DashboardHandler());
         ThreadPoolExecutor pool = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(QUEUE), Thread.ofPlatform().name("aegis-admin-", 0).daemon(true).factory());
         s.setExecutor(pool);

@@ -144,4 +144,17 @@ class ProtocolTest {
             other.close();
         }
     }
+
+    @Test
+    void theDashboardIsOneSelfContainedHtmlPage() throws Exception {
+        start("");
+        HttpResponse<String> r = fx.get("/dashboard");
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
+        String html = r.body();
+        assertTrue(html.contains("<html") && html.contains("fetch(\"/status\")"), "a page reading /status");
+        assertFalse(html.matches("(?s).*(src|href)=\"(https?:)?//.*"), "no external scripts, styles or fonts");
+        assertJsonError(fx.post("/dashboard", ""), 405);
+        assertJsonError(fx.get("/dashboardx"), 404);
+    }
 }
