@@ -1,5 +1,6 @@
 package dev.aegis;
 
+import dev.aegis.accesslog.AccessLog;
 import dev.aegis.admin.AdminServer;
 import dev.aegis.backend.Backend;
 import dev.aegis.config.AegisConfig;
@@ -217,6 +218,7 @@ public final class Aegis implements AutoCloseable {
         housekeeping.shutdownNow();
         health.close();
         service.close();
+        AccessLog.flush(); // the lines of the connections just closed
     }
 
     public Service service() {

@@ -1,5 +1,6 @@
 package dev.aegis.tcp;
 
+import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendSet;
 import dev.aegis.backend.Tried;
@@ -29,7 +30,6 @@ import org.slf4j.LoggerFactory;
 final class TcpConnection implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
-    private static final Logger access = LoggerFactory.getLogger("dev.aegis.access");
 
     private final TcpListener listener;
     private final SocketChannel client;
@@ -304,16 +304,20 @@ final class TcpConnection implements Runnable {
             }
             why = r.label();
         }
-        if (listener.settings().accessLog() && access.isInfoEnabled()) {
+        if (listener.settings().accessLog() && AccessLog.enabled()) {
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
             Backend b = backend;
-            if (error == null) {
-                access.info("access protocol=tcp client_ip={} backend={} bytes_sent={} bytes_received={} duration_ms={} reason={}",
-                        format(clientAddress), b == null ? "-" : b.id(), bytesSent, bytesReceived, ms, why);
-            } else {
-                access.info("access protocol=tcp client_ip={} backend={} bytes_sent={} bytes_received={} duration_ms={} reason={} error=\"{}\"",
-                        format(clientAddress), b == null ? "-" : b.id(), bytesSent, bytesReceived, ms, why, error);
+            StringBuilder line = new StringBuilder(192)
+                    .append("access protocol=tcp client_ip=").append(format(clientAddress))
+                    .append(" backend=").append(b == null ? "-" : b.id())
+                    .append(" bytes_sent=").append(bytesSent)
+                    .append(" bytes_received=").append(bytesReceived)
+                    .append(" duration_ms=").append(ms)
+                    .append(" reason=").append(why);
+            if (error != null) {
+                line.append(" error=\"").append(error).append('"');
             }
+            AccessLog.write(line.toString());
         }
     }
 

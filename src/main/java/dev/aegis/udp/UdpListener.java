@@ -1,5 +1,6 @@
 package dev.aegis.udp;
 
+import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.backend.BackendSet;
@@ -79,7 +80,6 @@ public final class UdpListener implements AutoCloseable {
     private static final long JOIN_MILLIS = 5_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(UdpListener.class);
-    private static final Logger ACCESS = LoggerFactory.getLogger("dev.aegis.access");
 
     private final InetSocketAddress bind;
     private final BackendPool pool;
@@ -477,8 +477,8 @@ public final class UdpListener implements AutoCloseable {
         if (reason == EndReason.IDLE_TIMEOUT) {
             sessionsExpired.increment();
         }
-        if (settings.accessLog() && ACCESS.isInfoEnabled()) {
-            ACCESS.info(s.accessLine(reason, System.nanoTime()));
+        if (settings.accessLog() && AccessLog.enabled()) {
+            AccessLog.write(s.accessLine(reason, System.nanoTime()));
         }
         return true;
     }

@@ -96,8 +96,15 @@ class SoakIT {
         List<ProcStats.Sample> during = new ArrayList<>(samples.subList(0, Math.min(loadSamples, samples.size())));
         print(seconds, baseline, during, after, requests, streams, udp, flapper);
 
-        assertEquals(List.of(), requests.failures(), requests::toString);
-        assertEquals(List.of(), streams.failures(), streams::toString);
+        // A flap closes a backend's listen socket; a connection that had completed its handshake
+        // but was still in the backend's accept queue is then reset by the kernel after Aegis
+        // connected and forwarded the request. An L4 proxy cannot replay those bytes safely (nor
+        // does HAProxy in TCP mode), so such resets reach the client. They are rare (the window is
+        // microseconds) and are the only failure allowed: a reset with no byte answered.
+        assertTrue(onlyEarlyResets(requests.failures()) && requests.failures().size() <= 1 + requests.ok() / 10_000,
+                requests::toString);
+        assertTrue(onlyEarlyResets(streams.failures()) && streams.failures().size() <= 1 + streams.ok() / 100,
+                streams::toString);
         assertTrue(requests.ok() > seconds * 10L, requests::toString);
         assertTrue(streams.ok() > 0, streams::toString);
         assertTrue(udp.answered() >= udp.sent() * 0.9, "UDP replies (a flapping UDP backend loses some): " + udp);
@@ -140,5 +147,10 @@ class SoakIT {
 
     private static ProcStats.Sample shift(ProcStats.Sample s, long t0) {
         return new ProcStats.Sample(s.millis() - t0, s.rssKb(), s.fds(), s.threads());
+    }
+
+    /** Failures as TcpLoad records them: {@code transfer[... received=0 ... error=read: ...Connection reset]}. */
+    private static boolean onlyEarlyResets(List<String> failures) {
+        return failures.stream().allMatch(f -> f.contains("received=0 ") && f.contains("Connection reset"));
     }
 }
