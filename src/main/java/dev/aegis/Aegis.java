@@ -34,6 +34,15 @@ public final class Aegis implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Aegis.class);
 
+    static {
+        // The admin API and the metrics endpoint run on the JDK's HTTP server, which reads this
+        // once, when the first server starts. Its default (380 KB of request headers) is far more
+        // than any admin or scrape request needs: answer bigger ones with 431 instead of reading them.
+        if (System.getProperty("sun.net.httpserver.maxReqHeaderSize") == null) {
+            System.setProperty("sun.net.httpserver.maxReqHeaderSize", "16384");
+        }
+    }
+
     private final Path configFile;
     private final long startedAtMillis = System.currentTimeMillis();
     private final AtomicLong generation = new AtomicLong(1);

@@ -356,4 +356,49 @@ class TcpProxyTest {
             assertEquals(1, proxy.pool.current().backends().get(0).failedConnections());
         }
     }
+
+    @Test
+    void aClosedPortOpensTheCircuitAndTheHalfOpenTrialClosesItOnceThePortListensAgain() throws Exception {
+        int port = TestServers.closedPort();
+        try (var proxy = new ProxyFixture(ProxyFixture.DEFAULTS, List.of(new InetSocketAddress("127.0.0.1", port)), 0,
+                new CircuitBreakerConfig(2, Duration.ofMillis(300)))) {
+            Backend b = proxy.pool.current().backends().get(0);
+            for (int i = 0; i < 2; i++) {
+                try (Socket c = proxy.connect()) {
+                    assertEquals(-1, c.getInputStream().read(), "nothing listens: the client is closed");
+                }
+            }
+            assertEquals(dev.aegis.traffic.CircuitBreaker.Phase.OPEN, b.circuit().phase());
+            long failuresWhileOpen = b.failedConnections();
+            try (Socket c = proxy.connect()) {
+                assertEquals(-1, c.getInputStream().read());
+            }
+            assertEquals(failuresWhileOpen, b.failedConnections(), "an open circuit sends nothing to the backend");
+            assertTrue(proxy.listener.stats().rejected(RejectReason.NO_BACKEND) >= 1);
+
+            try (var revived = new java.net.ServerSocket()) {
+                revived.setReuseAddress(true);
+                revived.bind(new InetSocketAddress("127.0.0.1", port));
+                Thread.ofVirtual().start(() -> {
+                    while (!revived.isClosed()) {
+                        try (Socket s = revived.accept()) {
+                            s.getOutputStream().write("up".getBytes(StandardCharsets.UTF_8));
+                        } catch (IOException e) {
+                            return;
+                        }
+                    }
+                });
+                // after the open timeout one trial goes through; its answer closes the circuit
+                await().atMost(Duration.ofSeconds(5)).until(() -> {
+                    try (Socket c = proxy.connect()) {
+                        return "up".equals(readString(c));
+                    }
+                });
+                await().until(() -> b.circuit().phase() == dev.aegis.traffic.CircuitBreaker.Phase.CLOSED);
+                try (Socket c = proxy.connect()) {
+                    assertEquals("up", readString(c));
+                }
+            }
+        }
+    }
 }

@@ -339,4 +339,59 @@ class AdminApiIT {
     static InetSocketAddress loopback(int port) {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     }
+
+    @Test
+    void malformedAndHostileAdminRequestsGet4xxAndTheProxyCarriesOn() throws IOException {
+        HttpNameBackend b1 = http("backend1");
+        AegisProcess aegis = startWithAdmin("admin-hostile", new ConfigYaml().backends(List.of(b1.address())).build());
+        AdminHttp api = admin(aegis);
+        java.net.InetSocketAddress adminAddress = aegis.admin().orElseThrow();
+
+        // a request line that is not HTTP, and a header far beyond any sane size: 4xx or a closed connection
+        for (String raw : List.of("GARBAGE\r\n\r\n", "GET /health HTTP/1.1\r\nX-Big: " + "a".repeat(200_000) + "\r\n\r\n",
+                "\u0000\u0001\u0002\r\n\r\n")) {
+            String status = rawStatusLine(adminAddress, raw);
+            assertTrue(status.isEmpty() || status.matches("HTTP/1\\.1 4\\d\\d.*"), "answer to a malformed request: " + status);
+        }
+        // bodies: too large (413), not JSON (400), JSON of the wrong shape (400)
+        assertEquals(413, api.post("/backends", "{\"address\":\"" + "x".repeat(200_000) + "\"}").status());
+        assertEquals(400, api.post("/backends", "{not json").status());
+        assertEquals(400, api.post("/backends", "[1,2,3]").status());
+        assertEquals(400, api.post("/backends", "{\"address\":\"127.0.0.1:1\",\"weight\":-5}").status());
+        // path traversal and encoded tricks in /backends/{address}: never a file, never a 5xx
+        for (String path : List.of("/backends/..%2F..%2Fetc%2Fpasswd", "/backends/../status", "/backends/%2e%2e/health",
+                "/backends/127.0.0.1:1%00", "/backends/" + "9".repeat(5000))) {
+            int status = api.delete(path).status();
+            assertTrue(status >= 400 && status < 500, path + " -> " + status);
+        }
+        // wrong methods and a missing token on a token-less instance still behave
+        assertEquals(405, api.method("PUT", "/reload").status());
+        // the proxy and the API carry on
+        assertEquals(200, api.get("/health").status());
+        assertEquals("backend1", Clients.whoAnswers(aegis.tcp()));
+        assertTrue(aegis.isAlive());
+        assertEquals(0, aegis.count("Exception"), aegis.tail(20));
+    }
+
+    /** Sends raw bytes to the admin port and returns the status line of the answer ("" if it just closed). */
+    private static String rawStatusLine(java.net.InetSocketAddress address, String raw) throws IOException {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(address, 5_000);
+            s.setSoTimeout(10_000);
+            try {
+                s.getOutputStream().write(raw.getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
+            } catch (IOException e) {
+                return ""; // the server closed while we were still sending the huge header
+            }
+            java.io.BufferedReader in = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+            try {
+                String line = in.readLine();
+                return line == null ? "" : line;
+            } catch (java.net.SocketException e) {
+                return ""; // reset: the server refused it outright
+            }
+        }
+    }
 }
