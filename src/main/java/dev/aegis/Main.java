@@ -164,6 +164,8 @@ public final class Main {
                 });
             }
         };
+        // sun.misc.Signal (jdk.unsupported) is the JDK's only way to catch SIGHUP for a reload;
+        // TERM and INT go through it too so that a graceful stop can end with exit code 0.
         Signal.handle(new Signal("TERM"), s -> stop.run());
         Signal.handle(new Signal("INT"), s -> stop.run());
         Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().name("aegis-reload").start(() -> {

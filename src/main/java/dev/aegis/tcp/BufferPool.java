@@ -43,10 +43,6 @@ final class BufferPool {
         }
     }
 
-    int bufferSize() {
-        return bufferSize;
-    }
-
     ByteBuffer acquire() {
         int start = home();
         // first pass skips busy stripes, the second waits for them: never allocate while one has a buffer

@@ -273,14 +273,6 @@ final class TcpConnection implements Runnable {
         return backend;
     }
 
-    InetSocketAddress clientAddress() {
-        return clientAddress;
-    }
-
-    long startNanos() {
-        return startNanos;
-    }
-
     /** Final accounting, on the connection's own thread after both pipes ended. */
     void logAccess(TcpStats stats) {
         long bytesReceived = toBackend == null ? 0 : toBackend.bytes();

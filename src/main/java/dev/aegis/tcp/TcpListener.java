@@ -1,6 +1,5 @@
 package dev.aegis.tcp;
 
-import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
@@ -262,11 +261,6 @@ public final class TcpListener implements AutoCloseable {
     /** Connections open now, including ones still connecting to a backend. */
     public int activeConnections() {
         return stats.activeConnections();
-    }
-
-    /** Open connections per backend are on {@link Backend#activeConnections()}; this is the listener's live set size. */
-    int liveConnections() {
-        return live.size();
     }
 
     TcpSettings settings() {
