@@ -1,5 +1,6 @@
 package dev.aegis.admin;
 
+import dev.aegis.testsupport.TcpEcho;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.aegis.Aegis;

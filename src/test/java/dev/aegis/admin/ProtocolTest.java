@@ -1,5 +1,6 @@
 package dev.aegis.admin;
 
+import dev.aegis.testsupport.TcpEcho;
 import static dev.aegis.admin.AdminFixture.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
 package dev.aegis.metrics;
 
+import dev.aegis.testsupport.TcpEcho;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

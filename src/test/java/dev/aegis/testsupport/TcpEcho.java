@@ -1,4 +1,4 @@
-package dev.aegis.admin;
+package dev.aegis.testsupport;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -7,12 +7,12 @@ import java.net.Socket;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A TCP echo backend on a free loopback port: echoes every byte, closes after the client's FIN. */
-final class TcpEcho implements AutoCloseable {
+public final class TcpEcho implements AutoCloseable {
 
     private final ServerSocket server;
-    final AtomicInteger accepted = new AtomicInteger();
+    public final AtomicInteger accepted = new AtomicInteger();
 
-    TcpEcho() throws IOException {
+    public TcpEcho() throws IOException {
         server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
         Thread.ofVirtual().start(() -> {
             while (true) {
@@ -34,12 +34,12 @@ final class TcpEcho implements AutoCloseable {
         });
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
     /** The backend's id in the pool and in metric labels. */
-    String id() {
+    public String id() {
         return "127.0.0.1:" + port();
     }
 
