@@ -249,6 +249,21 @@ final class TcpConnection implements Runnable {
     }
 
     /**
+     * The sweeper found the backend silent for {@code timeout.read}: the failure is counted
+     * against the backend before the sockets close, so the circuit breaker has seen it by the
+     * time the client notices and comes back.
+     */
+    void readTimedOut() {
+        if (reason.compareAndSet(null, CloseReason.READ_TIMEOUT)) {
+            Backend b = backend;
+            if (b != null) {
+                b.recordFailure();
+            }
+        }
+        abort(CloseReason.READ_TIMEOUT, false);
+    }
+
+    /**
      * Ends the connection now: records the reason (the first one wins), then closes both
      * sockets, with a reset when {@code reset} (SO_LINGER 0), which unblocks both pipes.
      */
@@ -288,9 +303,7 @@ final class TcpConnection implements Runnable {
             stats.countClosed(r);
             Backend b = backend;
             if (b != null) {
-                if (r == CloseReason.READ_TIMEOUT) {
-                    b.recordFailure();
-                } else if (!answered && r != CloseReason.BACKEND_RESET) {
+                if (r != CloseReason.READ_TIMEOUT && !answered && r != CloseReason.BACKEND_RESET) {
                     b.recordSuccess(); // it never had to answer (the client sent nothing or left): no fault of its
                 }
             }

@@ -165,7 +165,7 @@ public final class TcpListener implements AutoCloseable {
             }
             long pending = c.awaitingReplySinceNanos;
             if (pending != 0 && now - pending > read) {
-                c.abort(CloseReason.READ_TIMEOUT, false);
+                c.readTimedOut();
             } else if (now - c.lastActivityNanos > idle) {
                 c.abort(CloseReason.IDLE_TIMEOUT, false);
             }
