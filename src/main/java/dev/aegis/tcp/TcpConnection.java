@@ -136,6 +136,7 @@ final class TcpConnection implements Runnable {
                 // other backend would fare better.
                 candidate.release();
                 error = describe(e);
+                listener.localFailure(e);
                 reason.compareAndSet(null, CloseReason.LOCAL_ERROR);
                 return false;
             }

@@ -143,6 +143,22 @@ public final class TcpListener implements AutoCloseable {
         threads.newThread(connection).start();
     }
 
+    /** When the latest local failure (no descriptor for a backend socket) happened; 0 = none yet. */
+    private final java.util.concurrent.atomic.AtomicLong lastLocalFailure = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * A connection could not open its backend socket (typically no descriptor left). Logged once
+     * per episode, like accept failures: failures less than a second apart are one episode.
+     */
+    void localFailure(IOException e) {
+        long now = System.nanoTime();
+        long previous = lastLocalFailure.getAndSet(now);
+        if (previous == 0 || now - previous > 1_000_000_000L) {
+            log.warn("cannot open a backend socket, refusing clients listener=tcp:{} error=\"{}\"",
+                    localAddress().getPort(), e.getMessage());
+        }
+    }
+
     /** Called once by every connection when it has closed both sockets. */
     void closed(TcpConnection connection) {
         live.remove(connection);

@@ -355,7 +355,10 @@ class FaultsIT {
                 s.connect(aegis.tcp(), 5_000);
                 hogs.add(s);
             }
-            aegis.awaitLog(0, "accept failed", Duration.ofSeconds(10));
+            // Out of descriptors either at accept or when opening the backend socket (which one
+            // depends on timing): either way refused and said once.
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> aegis.count("accept failed") + aegis.count("cannot open a backend socket") >= 1);
             assertTrue(aegis.isAlive());
         } finally {
             for (Socket s : hogs) {
@@ -370,11 +373,11 @@ class FaultsIT {
             assertTrue(t.intact(), t::toString);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> aegis.sample().fds() <= baseline + 10);
-        assertTrue(aegis.count("accept recovered") >= 1, aegis.tail(20));
+        assertTrue(aegis.count("accept failed") == 0 || aegis.count("accept recovered") >= 1, aegis.tail(20));
         // Logged once per failing streak, not once per refused client or retry (the accept loop
         // retries every 50 ms). At the edge of the limit a streak may end and start again once.
-        long warnings = aegis.count("accept failed");
-        assertTrue(warnings >= 1 && warnings <= 3, "accept failed logged " + warnings + " times:\n" + aegis.tail(30));
+        long warnings = aegis.count("accept failed") + aegis.count("cannot open a backend socket");
+        assertTrue(warnings >= 1 && warnings <= 4, "accept failed logged " + warnings + " times:\n" + aegis.tail(30));
         assertNotEquals(0, a.accepted());
     }
 
