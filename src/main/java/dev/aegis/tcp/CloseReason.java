@@ -8,38 +8,31 @@ package dev.aegis.tcp;
  */
 public enum CloseReason {
     /** Both sides finished normally; the client sent FIN first. */
-    CLIENT_CLOSED("client_closed", false),
+    CLIENT_CLOSED("client_closed"),
     /** Both sides finished normally; the backend sent FIN first. */
-    BACKEND_CLOSED("backend_closed", false),
-    CLIENT_RESET("client_reset", false),
-    BACKEND_RESET("backend_reset", false),
-    IDLE_TIMEOUT("idle_timeout", false),
+    BACKEND_CLOSED("backend_closed"),
+    CLIENT_RESET("client_reset"),
+    BACKEND_RESET("backend_reset"),
+    IDLE_TIMEOUT("idle_timeout"),
     /** The backend did not answer the client's bytes within timeout.read: counts as a backend failure. */
-    READ_TIMEOUT("read_timeout", true),
+    READ_TIMEOUT("read_timeout"),
     /** Every eligible backend was tried and refused or timed out. */
-    CONNECT_FAILED("connect_failed", true),
+    CONNECT_FAILED("connect_failed"),
     /** Aegis itself could not go on, typically out of file descriptors; not counted against a backend. */
-    LOCAL_ERROR("local_error", true),
+    LOCAL_ERROR("local_error"),
     /** Closed by graceful shutdown after the drain timeout. */
-    SHUTDOWN("shutdown", false),
+    SHUTDOWN("shutdown"),
     /** Unexpected error: a bug, logged with its stack trace. */
-    ERROR("error", true);
+    ERROR("error");
 
     private final String label;
-    private final boolean failure;
 
-    CloseReason(String label, boolean failure) {
+    CloseReason(String label) {
         this.label = label;
-        this.failure = failure;
     }
 
     /** The snake_case name used in logs and metric labels. */
     public String label() {
         return label;
-    }
-
-    /** True for reasons an operator should look into (and that count against a backend). */
-    public boolean failure() {
-        return failure;
     }
 }

@@ -87,7 +87,6 @@ final class TcpConnection implements Runnable {
         if (!connect(settings)) {
             return;
         }
-        listener.stats().proxied.increment();
         upstreamBandwidth = listener.newBandwidthBucket();
         downstreamBandwidth = listener.newBandwidthBucket();
         toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers());

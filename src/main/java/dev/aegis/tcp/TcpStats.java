@@ -1,7 +1,5 @@
 package dev.aegis.tcp;
 
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -13,7 +11,6 @@ public final class TcpStats {
 
     final AtomicInteger active = new AtomicInteger();
     final LongAdder accepted = new LongAdder();
-    final LongAdder proxied = new LongAdder();
     final LongAdder bytesFromClients = new LongAdder();
     final LongAdder bytesToClients = new LongAdder();
     private final LongAdder[] rejected = adders(RejectReason.values().length);
@@ -45,11 +42,6 @@ public final class TcpStats {
         return accepted.sum();
     }
 
-    /** Connections that reached a backend. */
-    public long proxiedConnections() {
-        return proxied.sum();
-    }
-
     public long bytesFromClients() {
         return bytesFromClients.sum();
     }
@@ -64,13 +56,5 @@ public final class TcpStats {
 
     public long closed(CloseReason reason) {
         return closed[reason.ordinal()].sum();
-    }
-
-    public Map<RejectReason, Long> rejectedByReason() {
-        Map<RejectReason, Long> m = new EnumMap<>(RejectReason.class);
-        for (RejectReason r : RejectReason.values()) {
-            m.put(r, rejected(r));
-        }
-        return m;
     }
 }

@@ -1,10 +1,10 @@
 package dev.aegis.admin;
 
-import dev.aegis.testsupport.TcpEcho;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.aegis.Aegis;
 import dev.aegis.config.ConfigLoader;
+import dev.aegis.testsupport.TcpEcho;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

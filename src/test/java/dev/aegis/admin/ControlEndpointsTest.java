@@ -1,44 +1,17 @@
 package dev.aegis.admin;
 
-import dev.aegis.testsupport.TcpEcho;
 import static dev.aegis.admin.AdminFixture.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.aegis.testsupport.TcpEcho;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** POST /reload, /drain and /resume against a real running Aegis. */
-class ControlEndpointsTest {
-
-    @TempDir
-    Path dir;
-
-    private final List<AutoCloseable> resources = new ArrayList<>();
-    private AdminFixture fx;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (fx != null) {
-            fx.close();
-        }
-        for (AutoCloseable r : resources) {
-            r.close();
-        }
-    }
-
-    private TcpEcho backend() throws Exception {
-        TcpEcho e = new TcpEcho();
-        resources.add(e);
-        return e;
-    }
+class ControlEndpointsTest extends RunningAegisTest {
 
     @Test
     void reloadAppliesAValidFileAndIncrementsTheGeneration() throws Exception {

@@ -1,12 +1,12 @@
 package dev.aegis.admin;
 
-import dev.aegis.testsupport.TcpEcho;
 import static dev.aegis.admin.AdminFixture.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aegis.testsupport.TcpEcho;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -1,6 +1,5 @@
 package dev.aegis.admin;
 
-import dev.aegis.testsupport.TcpEcho;
 import static dev.aegis.admin.AdminFixture.json;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,39 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.backend.Backend;
+import dev.aegis.testsupport.TcpEcho;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** GET /health, /status and /backends against a real running Aegis. */
-class ReadEndpointsTest {
-
-    @TempDir
-    Path dir;
-
-    private final List<AutoCloseable> resources = new ArrayList<>();
-    private AdminFixture fx;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (fx != null) {
-            fx.close();
-        }
-        for (AutoCloseable r : resources) {
-            r.close();
-        }
-    }
-
-    private TcpEcho backend() throws Exception {
-        TcpEcho e = new TcpEcho();
-        resources.add(e);
-        return e;
-    }
+class ReadEndpointsTest extends RunningAegisTest {
 
     private Backend live(TcpEcho e) {
         return fx.aegis.service().tcpPool().current().find(e.id());

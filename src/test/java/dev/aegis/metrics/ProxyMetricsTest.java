@@ -1,6 +1,5 @@
 package dev.aegis.metrics;
 
-import dev.aegis.testsupport.TcpEcho;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,6 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.aegis.Aegis;
 import dev.aegis.backend.Backend;
 import dev.aegis.config.ConfigLoader;
+import dev.aegis.testsupport.TcpEcho;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
