@@ -129,7 +129,7 @@ final class TcpConnection implements Runnable {
             }
             SocketChannel ch;
             try {
-                ch = SocketChannel.open();
+                ch = SocketChannel.open(TcpListener.familyOf(candidate.address()));
             } catch (IOException e) {
                 // Local trouble (typically no descriptor left): not the backend's fault, and no
                 // other backend would fare better.
