@@ -47,9 +47,12 @@ final class Pipe implements Runnable {
         ByteBuffer small = smallBuffers.acquire();
         try {
             copy(small);
-            // EOF: pass the FIN on; the other direction keeps flowing until it ends too.
-            connection.finished(fromClient);
-            shutdownOutput();
+            // EOF: pass the FIN on; the other direction keeps flowing until it ends too. When it
+            // has ended already, both sockets are closed next and the close sends the FIN: one
+            // system call less per connection (both receive sides are at EOF, so no reset).
+            if (!connection.finished(fromClient)) {
+                shutdownOutput();
+            }
         } catch (ClosedChannelException e) {
             // Closed under us by a timeout, shutdown or the other pipe: the closer set the reason.
         } catch (IOException e) {

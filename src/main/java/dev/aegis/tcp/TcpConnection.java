@@ -11,6 +11,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -182,6 +183,10 @@ final class TcpConnection implements Runnable {
     private RejectReason rejectReason;
     /** The side whose FIN came first; set by the pipes (a benign race: either answer is true). */
     private volatile CloseReason firstFin;
+    /** Directions that have read their EOF (0, 1, 2); counted exactly, see {@link #finished}. */
+    private volatile int fins;
+    private static final AtomicIntegerFieldUpdater<TcpConnection> FINS =
+            AtomicIntegerFieldUpdater.newUpdater(TcpConnection.class, "fins");
     /**
      * The backend sent a byte. Only the backend-to-client pipe writes it, and the connection
      * thread reads it after joining that pipe. The circuit breaker's success is recorded here,
@@ -219,11 +224,15 @@ final class TcpConnection implements Runnable {
      * A pipe read EOF. Which side finished first names a normal close, but only if nothing else
      * happens: a read timeout after the client's half-close (a hung backend) must still be
      * recorded as such, so a FIN does not claim the reason.
+     *
+     * @return true when the other direction had read its EOF already: both are done, and the
+     *     connection closes both sockets as soon as this pipe returns
      */
-    void finished(boolean fromClient) {
+    boolean finished(boolean fromClient) {
         if (firstFin == null) {
             firstFin = fromClient ? CloseReason.CLIENT_CLOSED : CloseReason.BACKEND_CLOSED;
         }
+        return FINS.incrementAndGet(this) == 2;
     }
 
     /** The backend sent its first byte: it is answering, which is what resets its failure count. */
