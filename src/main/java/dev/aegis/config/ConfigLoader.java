@@ -1,6 +1,5 @@
 package dev.aegis.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.config.HealthCheckConfig.Scheme;
 import dev.aegis.config.LoadBalancingConfig.Algorithm;
 import java.io.IOException;
@@ -155,16 +154,16 @@ public final class ConfigLoader {
         if (yaml.indexOf('\0') >= 0) {
             throw fileError("not a text file (it contains NUL characters)");
         }
-        JsonNode tree = YamlTree.read(yaml, findings);
-        if (tree != null && !tree.isObject()) {
+        YamlNode tree = YamlTree.read(yaml, findings);
+        if (tree != null && !(tree instanceof YamlNode.Mapping)) {
             findings.error("", "the top level must be a map of sections (proxy, admin, logging, shutdown), got "
                     + ConfigNode.describe(tree));
         }
-        if (tree == null || !tree.isObject()) {
+        if (!(tree instanceof YamlNode.Mapping sections)) {
             throw new ConfigException(findings.errors());
         }
         ConfigNode root = ConfigNode.root(tree, findings).keys("proxy", "admin", "logging", "shutdown", "grpc");
-        if (tree.has("grpc")) {
+        if (sections.entries().containsKey("grpc")) {
             findings.warn("grpc", GRPC_WARNING);
         }
         AegisConfig config = new AegisConfig(
