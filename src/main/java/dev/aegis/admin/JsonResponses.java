@@ -1,26 +1,23 @@
 package dev.aegis.admin;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
+import dev.aegis.json.JsonWriter;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Writes JSON answers; the one {@link ObjectMapper} of the admin API (thread-safe once configured). */
+/** Writes JSON answers (compact, UTF-8, with {@link JsonWriter}). */
 final class JsonResponses {
-
-    static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
     private JsonResponses() {
     }
 
     /** Sends {@code body} as JSON with {@code status}, and ends the exchange. */
     static void send(HttpExchange exchange, int status, Object body) throws IOException {
-        byte[] bytes = MAPPER.writeValueAsBytes(body);
+        byte[] bytes = JsonWriter.write(body).getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         exchange.sendResponseHeaders(status, bytes.length + 1L);

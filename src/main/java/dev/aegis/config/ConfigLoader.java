@@ -1,6 +1,5 @@
 package dev.aegis.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.config.HealthCheckConfig.Scheme;
 import dev.aegis.config.LoadBalancingConfig.Algorithm;
 import java.io.IOException;
@@ -96,6 +95,42 @@ public final class ConfigLoader {
         return parse(yamlText, env, HostResolver.SYSTEM);
     }
 
+    /**
+     * The scalars of a file's {@code admin} section as text ({@code api_address}, {@code api_token}),
+     * read without validating anything else: {@code aegis reload} must reach the running instance
+     * even when the file being reloaded is broken (the instance then reports the errors). A value
+     * that is null or absent is left out; an empty file gives an empty map.
+     *
+     * @throws IOException when the file cannot be read or is not YAML at all
+     */
+    public static Map<String, String> adminSettings(Path file) throws IOException {
+        String text = Files.readString(file);
+        Findings findings = new Findings();
+        YamlNode root = YamlTree.read(text.startsWith("\uFEFF") ? text.substring(1) : text, findings);
+        if (root == null) {
+            List<ConfigError> errors = findings.errors();
+            if (errors.size() == 1 && errors.get(0).message().startsWith("the configuration is empty")) {
+                return Map.of();
+            }
+            throw new IOException(errors.get(0).message());
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        if (root instanceof YamlNode.Mapping sections
+                && sections.entries().get("admin") instanceof YamlNode.Mapping admin) {
+            admin.entries().forEach((key, value) -> {
+                switch (value) {
+                    case YamlNode.Null empty -> {
+                    }
+                    case YamlNode.Text string -> settings.put(key, string.value());
+                    case YamlNode.Mapping map -> settings.put(key, "");
+                    case YamlNode.Sequence list -> settings.put(key, "");
+                    default -> settings.put(key, ConfigNode.describe(value));
+                }
+            });
+        }
+        return settings;
+    }
+
     static LoadedConfig load(Path file, Map<String, String> env, HostResolver resolver) throws ConfigException {
         return parse(readText(file), env, resolver);
     }
@@ -155,16 +190,16 @@ public final class ConfigLoader {
         if (yaml.indexOf('\0') >= 0) {
             throw fileError("not a text file (it contains NUL characters)");
         }
-        JsonNode tree = YamlTree.read(yaml, findings);
-        if (tree != null && !tree.isObject()) {
+        YamlNode tree = YamlTree.read(yaml, findings);
+        if (tree != null && !(tree instanceof YamlNode.Mapping)) {
             findings.error("", "the top level must be a map of sections (proxy, admin, logging, shutdown), got "
                     + ConfigNode.describe(tree));
         }
-        if (tree == null || !tree.isObject()) {
+        if (!(tree instanceof YamlNode.Mapping sections)) {
             throw new ConfigException(findings.errors());
         }
         ConfigNode root = ConfigNode.root(tree, findings).keys("proxy", "admin", "logging", "shutdown", "grpc");
-        if (tree.has("grpc")) {
+        if (sections.entries().containsKey("grpc")) {
             findings.warn("grpc", GRPC_WARNING);
         }
         AegisConfig config = new AegisConfig(

@@ -1,11 +1,9 @@
 package dev.aegis.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,17 +23,17 @@ final class ConfigNode {
     private static final int MAX_SHOWN_TEXT = 40;
 
     /** Null when absent or YAML null. */
-    private final JsonNode value;
+    private final YamlNode value;
     private final String path;
     private final Findings findings;
 
-    private ConfigNode(JsonNode value, String path, Findings findings) {
-        this.value = value == null || value.isNull() || value.isMissingNode() ? null : value;
+    private ConfigNode(YamlNode value, String path, Findings findings) {
+        this.value = value instanceof YamlNode.Null ? null : value;
         this.path = path;
         this.findings = findings;
     }
 
-    static ConfigNode root(JsonNode tree, Findings findings) {
+    static ConfigNode root(YamlNode tree, Findings findings) {
         return new ConfigNode(tree, "", findings);
     }
 
@@ -48,11 +46,11 @@ final class ConfigNode {
     }
 
     boolean isMap() {
-        return value != null && value.isObject();
+        return value instanceof YamlNode.Mapping;
     }
 
     boolean isList() {
-        return value != null && value.isArray();
+        return value instanceof YamlNode.Sequence;
     }
 
     /** How the value reads in a message: {@code "text"}, {@code 42}, {@code a list}... */
@@ -79,12 +77,11 @@ final class ConfigNode {
         if (value == null) {
             return this;
         }
-        if (!value.isObject()) {
+        if (!(value instanceof YamlNode.Mapping map)) {
             error("expected a map, got " + describe(value));
             return this;
         }
-        for (Iterator<String> names = value.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
+        for (String name : map.entries().keySet()) {
             if (!List.of(knownKeys).contains(name)) {
                 findings.error(childPath(name), KeySuggestions.unknownKeyMessage(name, List.of(knownKeys)));
             }
@@ -94,7 +91,7 @@ final class ConfigNode {
 
     /** The value under {@code key}; absent when this is absent or not a map (already reported by {@link #keys}). */
     ConfigNode get(String key) {
-        JsonNode child = value != null && value.isObject() ? value.get(key) : null;
+        YamlNode child = value instanceof YamlNode.Mapping map ? map.entries().get(key) : null;
         return new ConfigNode(child, childPath(key), findings);
     }
 
@@ -103,13 +100,13 @@ final class ConfigNode {
         if (value == null) {
             return List.of();
         }
-        if (!value.isArray()) {
+        if (!(value instanceof YamlNode.Sequence list)) {
             error("expected a list, got " + describe(value));
             return List.of();
         }
-        List<ConfigNode> elements = new ArrayList<>(value.size());
-        for (int i = 0; i < value.size(); i++) {
-            elements.add(new ConfigNode(value.get(i), path + "[" + i + "]", findings));
+        List<ConfigNode> elements = new ArrayList<>(list.elements().size());
+        for (int i = 0; i < list.elements().size(); i++) {
+            elements.add(new ConfigNode(list.elements().get(i), path + "[" + i + "]", findings));
         }
         return elements;
     }
@@ -122,11 +119,11 @@ final class ConfigNode {
         if (value == null) {
             return defaultValue;
         }
-        if (!value.isIntegralNumber()) {
+        if (!(value instanceof YamlNode.WholeNumber whole)) {
             error("expected a whole number, got " + describe(value));
             return defaultValue;
         }
-        BigInteger number = value.bigIntegerValue();
+        BigInteger number = whole.value();
         if (number.compareTo(BigInteger.valueOf(min)) < 0 || number.compareTo(BigInteger.valueOf(max)) > 0) {
             error(rangeMessage(number.signum() < 0, number.compareTo(BigInteger.valueOf(min)) < 0,
                     String.valueOf(min), String.valueOf(max), number.toString()));
@@ -140,14 +137,18 @@ final class ConfigNode {
         if (value == null) {
             return defaultValue;
         }
-        if (!value.isNumber()) {
+        BigDecimal number = switch (value) {
+            case YamlNode.WholeNumber whole -> new BigDecimal(whole.value());
+            case YamlNode.Decimal decimal -> decimal.value();
+            default -> null;
+        };
+        if (number == null) {
             error("expected a number, got " + describe(value));
             return defaultValue;
         }
-        BigDecimal number = value.decimalValue();
         if (number.compareTo(BigDecimal.valueOf(min)) < 0 || number.compareTo(BigDecimal.valueOf(max)) > 0) {
             error(rangeMessage(number.signum() < 0, number.compareTo(BigDecimal.valueOf(min)) < 0,
-                    plain(min), plain(max), value.asText()));
+                    plain(min), plain(max), number.toString()));
             return defaultValue;
         }
         return number.doubleValue();
@@ -157,23 +158,23 @@ final class ConfigNode {
         if (value == null) {
             return defaultValue;
         }
-        if (!value.isBoolean()) {
+        if (!(value instanceof YamlNode.Bool bool)) {
             error("expected true or false, got " + describe(value));
             return defaultValue;
         }
-        return value.booleanValue();
+        return bool.value();
     }
 
     Optional<String> text() {
         if (value == null) {
             return Optional.empty();
         }
-        if (!value.isTextual()) {
-            String hint = value.isValueNode() ? " (put it in quotes)" : "";
-            error("expected a string, got " + describe(value) + hint);
+        if (!(value instanceof YamlNode.Text text)) {
+            boolean scalar = !(value instanceof YamlNode.Mapping || value instanceof YamlNode.Sequence);
+            error("expected a string, got " + describe(value) + (scalar ? " (put it in quotes)" : ""));
             return Optional.empty();
         }
-        return Optional.of(value.textValue());
+        return Optional.of(text.value());
     }
 
     String text(String defaultValue) {
@@ -185,24 +186,24 @@ final class ConfigNode {
         if (value == null) {
             return defaultValue;
         }
-        if (!value.isTextual()) {
-            String hint = value.isNumber() ? " (add a unit: ms, s, m or h)" : "";
-            error("expected a duration such as 5s, got " + describe(value) + hint);
+        if (!(value instanceof YamlNode.Text text)) {
+            boolean number = value instanceof YamlNode.WholeNumber || value instanceof YamlNode.Decimal;
+            error("expected a duration such as 5s, got " + describe(value) + (number ? " (add a unit: ms, s, m or h)" : ""));
             return defaultValue;
         }
         Duration duration;
         try {
-            duration = Durations.parse(value.textValue());
+            duration = Durations.parse(text.value());
         } catch (IllegalArgumentException e) {
             error(e.getMessage());
             return defaultValue;
         }
         if (duration.compareTo(min) < 0) {
-            error("must be at least " + Durations.format(min) + ", got " + value.textValue());
+            error("must be at least " + Durations.format(min) + ", got " + text.value());
             return defaultValue;
         }
         if (duration.compareTo(max) > 0) {
-            error("must be at most " + Durations.format(max) + ", got " + value.textValue());
+            error("must be at most " + Durations.format(max) + ", got " + text.value());
             return defaultValue;
         }
         return duration;
@@ -235,12 +236,12 @@ final class ConfigNode {
         if (value == null) {
             return Optional.empty();
         }
-        if (!value.isTextual()) {
+        if (!(value instanceof YamlNode.Text text)) {
             error("expected an address \"host:port\", got " + describe(value));
             return Optional.empty();
         }
         try {
-            return Optional.of(parser.apply(value.textValue()));
+            return Optional.of(parser.apply(text.value()));
         } catch (IllegalArgumentException e) {
             error(e.getMessage());
             return Optional.empty();
@@ -263,23 +264,19 @@ final class ConfigNode {
     }
 
     /** A value as it appears in a message: strings quoted and shortened to one line, containers by kind. */
-    static String describe(JsonNode node) {
-        if (node == null) {
-            return "nothing";
-        }
-        if (node.isTextual()) {
-            return "\"" + oneLine(node.textValue()) + "\"";
-        }
-        if (node.isNumber() || node.isBoolean()) {
-            return node.asText();
-        }
-        if (node.isArray()) {
-            return "a list";
-        }
-        if (node.isObject()) {
-            return "a map";
-        }
-        return "a " + node.getNodeType().name().toLowerCase(Locale.ROOT) + " value";
+    static String describe(YamlNode node) {
+        return switch (node) {
+            case null -> "nothing";
+            case YamlNode.Text text -> "\"" + oneLine(text.value()) + "\"";
+            case YamlNode.WholeNumber whole -> whole.value().toString();
+            case YamlNode.Decimal decimal -> decimal.value().toString();
+            case YamlNode.Bool bool -> String.valueOf(bool.value());
+            case YamlNode.Sequence list -> "a list";
+            case YamlNode.Mapping map -> "a map";
+            // The words the loader has always used for these two.
+            case YamlNode.Null empty -> "a null value";
+            case YamlNode.Binary binary -> "a pojo value";
+        };
     }
 
     private static String oneLine(String text) {

@@ -1,40 +1,40 @@
 package dev.aegis.config;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ContainerNode;
-import com.fasterxml.jackson.databind.node.DecimalNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
-import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.ScalarEvent;
+import org.yaml.snakeyaml.parser.Parser;
+import org.yaml.snakeyaml.parser.ParserImpl;
 import org.yaml.snakeyaml.reader.ReaderException;
+import org.yaml.snakeyaml.reader.StreamReader;
 
 /**
- * Reads YAML text into a Jackson tree, token by token, so that the limits and checks a config
- * file needs are ours: duplicate keys are errors (named by path), anchors and aliases work
- * (including {@code <<} merge keys) but cannot expand into a "billion laughs" bomb, nesting is
- * bounded, and a syntax error becomes one line with its position instead of a stack trace.
+ * Reads YAML text into a {@link YamlNode} tree, from SnakeYAML's parser events (not its composed
+ * nodes), so that the limits and checks a config file needs are ours: duplicate keys are errors
+ * (named by path), anchors and aliases work (including {@code <<} merge keys) but cannot expand
+ * into a "billion laughs" bomb, nesting is bounded, and a syntax error becomes one line with its
+ * position instead of a stack trace. Scalars are typed by {@link YamlScalars}.
  *
- * <p>Jackson reads SnakeYAML's parser events, not its composed nodes, so SnakeYAML's own alias
- * and nesting limits never apply here; only its code point limit (enforced by its reader) does,
- * and it does not count comments, so the size is also checked before parsing.
- * Aliases become shared references to the anchored subtree, never copies, and what they would
- * expand to is counted against {@link #MAX_ALIAS_EXPANSION}.
+ * <p>SnakeYAML's own alias and nesting limits belong to its composer and never apply here; only
+ * its code point limit (enforced by its reader) does, and it does not count comments, so the size
+ * is also checked before parsing. Aliases become shared references to the anchored subtree, never
+ * copies, and what they would expand to is counted against {@link #MAX_ALIAS_EXPANSION}.
+ *
+ * <p>Only maps and lists can be anchored: an anchor on a scalar is ignored, so an alias to it is
+ * reported as having no anchor. That is how the Jackson-based reader this replaces behaved, and
+ * files must keep their meaning.
  */
 final class YamlTree {
 
@@ -44,179 +44,200 @@ final class YamlTree {
     /** Values that alias uses stand for, summed; generous for sharing blocks, tiny next to a bomb. */
     static final long MAX_ALIAS_EXPANSION = 100_000;
 
-    private static final YAMLFactory FACTORY = createFactory();
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final String MERGE_KEY = "<<";
 
-    private final JsonParser parser;
+    private final Parser parser;
     private final Findings findings;
     private final Deque<Frame> open = new ArrayDeque<>();
     private final Map<String, Sized> anchors = new HashMap<>();
     private long aliasExpansion;
+    /** The last event read: errors found after it are placed at its end. */
+    private Event last;
 
-    private YamlTree(JsonParser parser, Findings findings) {
+    private YamlTree(Parser parser, Findings findings) {
         this.parser = parser;
         this.findings = findings;
-    }
-
-    private static YAMLFactory createFactory() {
-        LoaderOptions options = new LoaderOptions();
-        options.setCodePointLimit(MAX_CODE_POINTS);
-        // "key:" with nothing after it is null (the default applies), as in every YAML 1.2 reader.
-        return YAMLFactory.builder()
-                .loaderOptions(options)
-                .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
-                .build();
     }
 
     /**
      * @return the root of the single YAML document in {@code text}; null when the text is empty
      *         or cannot be read as YAML, the reason then being in {@code findings}
      */
-    static JsonNode read(String text, Findings findings) {
+    static YamlNode read(String text, Findings findings) {
         // Checked here because SnakeYAML does not count comments against its code point limit.
         if (text.length() > MAX_CODE_POINTS) {
             findings.error("", "larger than the limit of " + MAX_CODE_POINTS + " characters");
             return null;
         }
-        try (JsonParser parser = FACTORY.createParser(text)) {
-            YamlTree tree = new YamlTree(parser, findings);
-            JsonNode root = tree.readDocument();
-            if (root == null || root.isNull()) {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(MAX_CODE_POINTS);
+        YamlTree tree = new YamlTree(new ParserImpl(new StreamReader(text), options), findings);
+        try {
+            YamlNode root = tree.readDocument();
+            if (root == null || root instanceof YamlNode.Null) {
                 findings.error("", "the configuration is empty (proxy.listen and proxy.backends are required)");
                 return null;
             }
-            if (parser.nextToken() != null) {
+            if (tree.next() != null) {
                 findings.error("", "more than one YAML document (a second \"---\"); Aegis reads exactly one");
                 return null;
             }
             return root;
         } catch (Stop e) {
             return null;
-        } catch (JsonProcessingException e) {
-            findings.error("", e.getCause() instanceof MarkedYAMLException syntax
-                    ? "YAML syntax error" + at(syntax.getProblemMark()) + ": " + syntax.getProblem() + context(syntax)
-                    : unreadable(e));
-        } catch (IOException | YAMLException e) {
-            // SnakeYAML errors that Jackson does not wrap land here.
-            findings.error("", "cannot read the configuration as YAML: " + e.getMessage());
+        } catch (MarkedYAMLException syntax) {
+            findings.error("", "YAML syntax error" + at(syntax.getProblemMark()) + ": " + syntax.getProblem()
+                    + context(syntax));
+        } catch (ReaderException e) {
+            findings.error("", String.format("not a text file: character U+%04X at offset %d is not allowed in YAML",
+                    e.getCodePoint(), e.getPosition()));
+        } catch (YAMLException e) {
+            findings.error("", "YAML error" + tree.at() + ": " + e.getMessage());
         }
         return null;
     }
 
-    private JsonNode readDocument() throws IOException, Stop {
-        JsonToken token = parser.nextToken();
-        if (token == null) {
+    private YamlNode readDocument() throws Stop {
+        Event event = next();
+        if (event == null) {
             return null;
         }
         while (true) {
+            Frame parent = open.peek();
+            if (parent != null && parent.expectsKey() && !event.is(Event.ID.MappingEnd)) {
+                if (!(event instanceof ScalarEvent key)) {
+                    throw stop("YAML error" + at() + ": Expected a field name (Scalar value in YAML), got this instead: "
+                            + event);
+                }
+                parent.key = key.getValue(); // quoted or not, tagged or not: keys are text
+                event = next();
+                continue;
+            }
             Sized value;
-            switch (token) {
-                case START_OBJECT, START_ARRAY -> {
+            switch (event.getEventId()) {
+                case MappingStart, SequenceStart -> {
                     if (open.size() >= MAX_DEPTH) {
-                        throw stop("nested deeper than " + MAX_DEPTH + " levels" + at(parser));
+                        throw stop("nested deeper than " + MAX_DEPTH + " levels" + at());
                     }
-                    ContainerNode<?> node = token == JsonToken.START_OBJECT ? NODES.objectNode() : NODES.arrayNode();
-                    open.push(new Frame(node, childPath(), anchor()));
-                    token = parser.nextToken();
+                    open.push(new Frame(event.is(Event.ID.MappingStart), childPath(),
+                            ((CollectionStartEvent) event).getAnchor()));
+                    event = next();
                     continue;
                 }
-                case FIELD_NAME -> {
-                    open.element().key = parser.currentName();
-                    token = parser.nextToken();
-                    continue;
-                }
-                case END_OBJECT, END_ARRAY -> {
-                    Frame done = open.pop();
-                    done.applyMerges();
-                    value = new Sized(done.node, done.size);
-                    remember(done.anchor, value);
-                }
-                default -> value = scalar(token);
+                case MappingEnd, SequenceEnd -> value = finish(open.pop());
+                case Alias -> value = alias((AliasEvent) event);
+                case Scalar -> value = scalar((ScalarEvent) event);
+                default -> throw stop("YAML error" + at() + ": unexpected " + event);
             }
             if (open.isEmpty()) {
                 return value.node;
             }
             add(open.element(), value);
-            token = parser.nextToken();
-            if (token == null) {
-                throw stop("unexpected end of the document" + at(parser));
+            event = next();
+            if (event == null) {
+                throw stop("unexpected end of the document" + at());
             }
         }
     }
 
-    private Sized scalar(JsonToken token) throws IOException, Stop {
-        if (parser instanceof YAMLParser yaml && yaml.isCurrentAlias()) {
-            String name = parser.getText();
-            Sized anchored = anchors.get(name);
-            if (anchored == null) {
-                findings.error(childPath(), "alias *" + name + " has no complete anchor &" + name + " before it");
-                return new Sized(NODES.nullNode(), 1);
+    /**
+     * The next event of the document's content, the markers of documents passed over; null at the
+     * end of the stream.
+     */
+    private Event next() throws Stop {
+        while (true) {
+            Event event;
+            try {
+                event = parser.getEvent();
+            } catch (NumberFormatException e) {
+                // SnakeYAML lets this escape for an escape such as "\UFFFFFFFF" in a quoted scalar.
+                throw stop("YAML error" + at() + ": Malformed Number token: failed to tokenize due to ("
+                        + e.getClass().getName() + "): " + e.getMessage());
             }
-            aliasExpansion += anchored.size;
-            if (aliasExpansion > MAX_ALIAS_EXPANSION) {
-                throw stop("YAML aliases expand to more than " + MAX_ALIAS_EXPANSION
-                        + " values (a \"billion laughs\" bomb?)" + at(parser));
+            last = event;
+            switch (event.getEventId()) {
+                case StreamStart, DocumentStart, DocumentEnd -> {
+                }
+                case StreamEnd -> {
+                    return null;
+                }
+                default -> {
+                    return event;
+                }
             }
-            return anchored;
         }
-        JsonNode node = switch (token) {
-            case VALUE_STRING -> NODES.textNode(parser.getText());
-            case VALUE_NUMBER_INT -> NODES.numberNode(parser.getBigIntegerValue());
-            // Not through the factory, which would normalise 1.0 to 1 and blur "expected a whole number".
-            case VALUE_NUMBER_FLOAT -> DecimalNode.valueOf(parser.getDecimalValue());
-            case VALUE_TRUE, VALUE_FALSE -> NODES.booleanNode(token == JsonToken.VALUE_TRUE);
-            case VALUE_NULL -> NODES.nullNode();
-            case VALUE_EMBEDDED_OBJECT -> NODES.pojoNode(parser.getEmbeddedObject());
-            default -> throw stop("unexpected YAML token " + token + at(parser));
-        };
-        Sized value = new Sized(node, 1);
-        remember(anchor(), value);
+    }
+
+    private Sized finish(Frame done) {
+        YamlNode node;
+        if (done.entries != null) {
+            done.applyMerges();
+            node = new YamlNode.Mapping(done.entries);
+        } else {
+            node = new YamlNode.Sequence(done.elements);
+        }
+        Sized value = new Sized(node, done.size);
+        if (done.anchor != null) {
+            anchors.put(done.anchor, value);
+        }
         return value;
+    }
+
+    private Sized alias(AliasEvent alias) throws Stop {
+        String name = alias.getAnchor();
+        Sized anchored = anchors.get(name);
+        if (anchored == null) {
+            findings.error(childPath(), "alias *" + name + " has no complete anchor &" + name + " before it");
+            return new Sized(new YamlNode.Null(), 1);
+        }
+        aliasExpansion += anchored.size;
+        if (aliasExpansion > MAX_ALIAS_EXPANSION) {
+            throw stop("YAML aliases expand to more than " + MAX_ALIAS_EXPANSION
+                    + " values (a \"billion laughs\" bomb?)" + at());
+        }
+        return anchored;
+    }
+
+    private Sized scalar(ScalarEvent scalar) throws Stop {
+        try {
+            return new Sized(YamlScalars.type(scalar), 1);
+        } catch (YamlScalars.BadScalar e) {
+            throw stop("YAML error" + (e.located ? at() : "") + ": " + e.getMessage());
+        }
     }
 
     private void add(Frame parent, Sized value) {
         parent.size += value.size;
-        if (parent.node instanceof ArrayNode array) {
-            array.add(value.node);
+        if (parent.elements != null) {
+            parent.elements.add(value.node);
             return;
         }
-        ObjectNode object = (ObjectNode) parent.node;
         String key = parent.key;
+        parent.key = null;
         if (MERGE_KEY.equals(key)) {
             if (!parent.addMerge(value.node)) {
-                findings.error(childPath(), "a merge key needs a map or a list of maps, got "
+                findings.error(childPath(parent, key), "a merge key needs a map or a list of maps, got "
                         + ConfigNode.describe(value.node));
             }
         } else {
-            if (object.has(key)) {
-                findings.error(childPath(), "duplicate key (a key may appear only once in a map)");
+            if (parent.entries.containsKey(key)) {
+                findings.error(childPath(parent, key), "duplicate key (a key may appear only once in a map)");
             }
-            object.set(key, value.node);
-        }
-    }
-
-    private String anchor() throws IOException {
-        Object id = parser.getObjectId();
-        return id == null ? null : id.toString();
-    }
-
-    private void remember(String anchor, Sized value) {
-        if (anchor != null) {
-            anchors.put(anchor, value);
+            parent.entries.put(key, value.node);
         }
     }
 
     /** The path of the value the parser is at, from the open containers. */
     private String childPath() {
         Frame parent = open.peek();
-        if (parent == null) {
-            return "";
+        return parent == null ? "" : childPath(parent, parent.key);
+    }
+
+    private static String childPath(Frame parent, String key) {
+        if (parent.elements != null) {
+            return parent.path + "[" + parent.elements.size() + "]";
         }
-        if (parent.node instanceof ArrayNode array) {
-            return parent.path + "[" + array.size() + "]";
-        }
-        return parent.path.isEmpty() ? parent.key : parent.path + "." + parent.key;
+        return parent.path.isEmpty() ? key : parent.path + "." + key;
     }
 
     private Stop stop(String message) {
@@ -224,9 +245,9 @@ final class YamlTree {
         return new Stop();
     }
 
-    private static String at(JsonParser parser) {
-        var location = parser.currentLocation();
-        return " at line " + location.getLineNr() + ", column " + location.getColumnNr();
+    /** The end of the last event read, where an error found after it is placed. */
+    private String at() {
+        return last == null ? "" : at(last.getEndMark());
     }
 
     private static String at(Mark mark) {
@@ -237,63 +258,50 @@ final class YamlTree {
         return e.getContext() == null ? "" : " (" + e.getContext() + at(e.getContextMark()) + ")";
     }
 
-    private static String unreadable(JsonProcessingException e) {
-        if (e.getCause() instanceof ReaderException reader) {
-            return String.format("not a text file: character U+%04X at offset %d is not allowed in YAML",
-                    reader.getCodePoint(), reader.getPosition());
-        }
-        var location = e.getLocation();
-        String where = location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
-        return "YAML error" + where + ": " + e.getOriginalMessage();
-    }
-
     /** A value and how many values it stands for once its aliases are expanded. */
-    private record Sized(JsonNode node, long size) {
+    private record Sized(YamlNode node, long size) {
     }
 
-    /** A map or list being read. */
+    /** A map or list being read: exactly one of {@code entries} and {@code elements} is set. */
     private static final class Frame {
-        final ContainerNode<?> node;
+        final Map<String, YamlNode> entries;
+        final List<YamlNode> elements;
         final String path;
         final String anchor;
-        final List<ObjectNode> merges = new ArrayList<>();
+        final List<YamlNode.Mapping> merges = new ArrayList<>();
         long size = 1;
+        /** In a map: the key whose value comes next, null while a key is expected. */
         String key;
 
-        Frame(ContainerNode<?> node, String path, String anchor) {
-            this.node = node;
+        Frame(boolean mapping, String path, String anchor) {
+            this.entries = mapping ? new LinkedHashMap<>() : null;
+            this.elements = mapping ? null : new ArrayList<>();
             this.path = path;
             this.anchor = anchor;
         }
 
+        boolean expectsKey() {
+            return entries != null && key == null;
+        }
+
         /** @return false when {@code source} is neither a map nor a list of maps */
-        boolean addMerge(JsonNode source) {
-            if (source instanceof ObjectNode map) {
+        boolean addMerge(YamlNode source) {
+            if (source instanceof YamlNode.Mapping map) {
                 merges.add(map);
                 return true;
             }
-            if (!(source instanceof ArrayNode list)) {
+            if (!(source instanceof YamlNode.Sequence list)
+                    || !list.elements().stream().allMatch(YamlNode.Mapping.class::isInstance)) {
                 return false;
             }
-            for (JsonNode element : list) {
-                if (!(element instanceof ObjectNode)) {
-                    return false;
-                }
-            }
-            list.forEach(element -> merges.add((ObjectNode) element));
+            list.elements().forEach(element -> merges.add((YamlNode.Mapping) element));
             return true;
         }
 
         /** YAML merge keys: keys written in this map win, then earlier merged maps over later ones. */
         void applyMerges() {
-            if (node instanceof ObjectNode object) {
-                for (ObjectNode source : merges) {
-                    source.properties().forEach(entry -> {
-                        if (!object.has(entry.getKey())) {
-                            object.set(entry.getKey(), entry.getValue());
-                        }
-                    });
-                }
+            for (YamlNode.Mapping source : merges) {
+                source.entries().forEach(entries::putIfAbsent);
             }
         }
     }
