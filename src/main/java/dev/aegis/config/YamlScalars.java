@@ -190,8 +190,7 @@ final class YamlScalars {
 
     private static void checkLength(int length) throws BadScalar {
         if (length > MAX_NUMBER_LENGTH) {
-            throw new BadScalar("Number value length (" + length + ") exceeds the maximum allowed ("
-                    + MAX_NUMBER_LENGTH + ", from `StreamReadConstraints.getMaxNumberLength()`)", false);
+            throw new BadScalar("number too long: " + length + " digits (at most " + MAX_NUMBER_LENGTH + ")", false);
         }
     }
 
