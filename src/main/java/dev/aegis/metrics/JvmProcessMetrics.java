@@ -1,5 +1,6 @@
 package dev.aegis.metrics;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -9,7 +10,6 @@ import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.management.MemoryUsage;
-import java.lang.management.OperatingSystemMXBean;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +22,9 @@ import java.util.OptionalLong;
  * threads to the {@link ThreadMXBean}. The {@code process_*_fds} and
  * {@code process_resident_memory_bytes} series exist only where the platform reports them
  * (Unix, and Linux's {@code /proc/self/status}).
+ *
+ * <p>The MXBeans are looked up at the first scrape, not at start: the JDK's management layer
+ * costs ~4 MB of resident memory, which a proxy nobody scrapes need not carry.
  */
 final class JvmProcessMetrics {
 
@@ -31,13 +34,13 @@ final class JvmProcessMetrics {
     }
 
     static void register(PrometheusRegistry registry) {
-        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         GaugeWithCallback.builder()
                 .name("jvm_memory_used_bytes")
                 .help("Used JVM memory by area (heap, nonheap).")
                 .unit(Unit.BYTES)
                 .labelNames("area")
                 .callback(cb -> {
+                    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
                     cb.call(memory.getHeapMemoryUsage().getUsed(), "heap");
                     cb.call(memory.getNonHeapMemoryUsage().getUsed(), "nonheap");
                 })
@@ -48,6 +51,7 @@ final class JvmProcessMetrics {
                 .unit(Unit.BYTES)
                 .labelNames("area")
                 .callback(cb -> {
+                    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
                     cb.call(memory.getHeapMemoryUsage().getCommitted(), "heap");
                     cb.call(memory.getNonHeapMemoryUsage().getCommitted(), "nonheap");
                 })
@@ -58,22 +62,21 @@ final class JvmProcessMetrics {
                 .unit(Unit.BYTES)
                 .labelNames("area")
                 .callback(cb -> {
-                    MemoryUsage heap = memory.getHeapMemoryUsage();
+                    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
                     if (heap.getMax() >= 0) {
                         cb.call(heap.getMax(), "heap");
                     }
                 })
                 .register(registry);
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         GaugeWithCallback.builder()
                 .name("jvm_threads_current")
                 .help("Live platform threads (virtual threads are not counted).")
-                .callback(cb -> cb.call(threads.getThreadCount()))
+                .callback(cb -> cb.call(ManagementFactory.getThreadMXBean().getThreadCount()))
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("jvm_threads_peak")
                 .help("The most live platform threads at once since start.")
-                .callback(cb -> cb.call(threads.getPeakThreadCount()))
+                .callback(cb -> cb.call(ManagementFactory.getThreadMXBean().getPeakThreadCount()))
                 .register(registry);
         registerGc(registry);
         registerProcess(registry);
@@ -108,38 +111,44 @@ final class JvmProcessMetrics {
     }
 
     private static void registerProcess(PrometheusRegistry registry) {
-        OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
-            CounterWithCallback.builder()
-                    .name("process_cpu_seconds_total")
-                    .help("CPU time used by the process.")
-                    .unit(Unit.SECONDS)
-                    .callback(cb -> {
-                        long nanos = sun.getProcessCpuTime();
+        // The com.sun.management interfaces are HotSpot's (every JDK Aegis runs on); where the
+        // bean is not one, the series has no sample rather than a made-up one.
+        CounterWithCallback.builder()
+                .name("process_cpu_seconds_total")
+                .help("CPU time used by the process.")
+                .unit(Unit.SECONDS)
+                .callback(cb -> {
+                    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+                        long nanos = os.getProcessCpuTime();
                         if (nanos >= 0) {
                             cb.call(Unit.nanosToSeconds(nanos));
                         }
-                    })
-                    .register(registry);
-        }
-        if (os instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
-            GaugeWithCallback.builder()
-                    .name("process_open_fds")
-                    .help("Open file descriptors (sockets included).")
-                    .callback(cb -> cb.call(unix.getOpenFileDescriptorCount()))
-                    .register(registry);
-            GaugeWithCallback.builder()
-                    .name("process_max_fds")
-                    .help("The open file descriptor limit.")
-                    .callback(cb -> cb.call(unix.getMaxFileDescriptorCount()))
-                    .register(registry);
-        }
-        long startMillis = ManagementFactory.getRuntimeMXBean().getStartTime();
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("process_open_fds")
+                .help("Open file descriptors (sockets included).")
+                .callback(cb -> {
+                    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+                        cb.call(unix.getOpenFileDescriptorCount());
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("process_max_fds")
+                .help("The open file descriptor limit.")
+                .callback(cb -> {
+                    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+                        cb.call(unix.getMaxFileDescriptorCount());
+                    }
+                })
+                .register(registry);
         GaugeWithCallback.builder()
                 .name("process_start_time_seconds")
                 .help("Start time of the process since the Unix epoch.")
                 .unit(Unit.SECONDS)
-                .callback(cb -> cb.call(Unit.millisToSeconds(startMillis)))
+                .callback(cb -> cb.call(Unit.millisToSeconds(ManagementFactory.getRuntimeMXBean().getStartTime())))
                 .register(registry);
         if (residentBytes().isPresent()) {
             GaugeWithCallback.builder()
