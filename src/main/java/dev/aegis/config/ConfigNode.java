@@ -273,9 +273,8 @@ final class ConfigNode {
             case YamlNode.Bool bool -> String.valueOf(bool.value());
             case YamlNode.Sequence list -> "a list";
             case YamlNode.Mapping map -> "a map";
-            // The words the loader has always used for these two.
             case YamlNode.Null empty -> "a null value";
-            case YamlNode.Binary binary -> "a pojo value";
+            case YamlNode.Binary binary -> "binary data (!!binary)";
         };
     }
 

@@ -30,6 +30,15 @@ final class BufferPool {
         Stripe(int capacity) {
             stack = new ByteBuffer[capacity];
         }
+
+        /** The first pass over the stripes skips busy ones ({@code wait == false}), the second waits. */
+        boolean lock(boolean wait) {
+            if (wait) {
+                lock.lock();
+                return true;
+            }
+            return lock.tryLock();
+        }
     }
 
     /**
@@ -45,16 +54,12 @@ final class BufferPool {
 
     ByteBuffer acquire() {
         int start = home();
-        // first pass skips busy stripes, the second waits for them: never allocate while one has a buffer
+        // never allocate while a stripe has a buffer, busy or not
         for (int pass = 0; pass < 2; pass++) {
             for (int i = 0; i < STRIPES; i++) {
                 Stripe s = stripes[(start + i) & (STRIPES - 1)];
-                if (pass == 0) {
-                    if (!s.lock.tryLock()) {
-                        continue;
-                    }
-                } else {
-                    s.lock.lock();
+                if (!s.lock(pass == 1)) {
+                    continue;
                 }
                 try {
                     if (s.size > 0) {
@@ -75,12 +80,8 @@ final class BufferPool {
         for (int pass = 0; pass < 2; pass++) {
             for (int i = 0; i < STRIPES; i++) {
                 Stripe s = stripes[(start + i) & (STRIPES - 1)];
-                if (pass == 0) {
-                    if (!s.lock.tryLock()) {
-                        continue;
-                    }
-                } else {
-                    s.lock.lock();
+                if (!s.lock(pass == 1)) {
+                    continue;
                 }
                 try {
                     if (s.size < s.stack.length) {

@@ -181,9 +181,9 @@ final class TcpConnection implements Runnable {
     }
 
     private RejectReason rejectReason;
-    /** The side whose FIN came first; set by the pipes (a benign race: either answer is true). */
+    /** The side whose FIN came first: set by the pipe that counted the first EOF in {@link #fins}. */
     private volatile CloseReason firstFin;
-    /** Directions that have read their EOF (0, 1, 2); counted exactly, see {@link #finished}. */
+    /** Directions that have read their EOF (0, 1, 2), see {@link #finished}. */
     private volatile int fins;
     private static final AtomicIntegerFieldUpdater<TcpConnection> FINS =
             AtomicIntegerFieldUpdater.newUpdater(TcpConnection.class, "fins");
@@ -229,10 +229,11 @@ final class TcpConnection implements Runnable {
      *     connection closes both sockets as soon as this pipe returns
      */
     boolean finished(boolean fromClient) {
-        if (firstFin == null) {
+        int fin = FINS.incrementAndGet(this);
+        if (fin == 1) {
             firstFin = fromClient ? CloseReason.CLIENT_CLOSED : CloseReason.BACKEND_CLOSED;
         }
-        return FINS.incrementAndGet(this) == 2;
+        return fin == 2;
     }
 
     /** The backend sent its first byte: it is answering, which is what resets its failure count. */

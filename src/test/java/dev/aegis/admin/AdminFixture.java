@@ -44,6 +44,20 @@ final class AdminFixture implements AutoCloseable {
         admin.start();
     }
 
+    /** TCP and UDP listeners, {@code backend} for TCP and the discard port as the one UDP backend. */
+    static String tcpAndUdpConfig(TcpEcho backend) {
+        return """
+                proxy:
+                  listen:
+                    tcp: "127.0.0.1:0"
+                    udp: "127.0.0.1:0"
+                  backends:
+                    - address: "%s"
+                  udp_backends:
+                    - address: "127.0.0.1:9"
+                """.formatted(backend.id());
+    }
+
     /** A TCP-only config in front of the given backends. */
     static String tcpConfig(TcpEcho... backends) {
         StringBuilder b = new StringBuilder("""

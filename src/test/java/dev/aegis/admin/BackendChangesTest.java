@@ -101,16 +101,7 @@ class BackendChangesTest extends RunningAegisTest {
     @Test
     void theUdpPoolIsChangedWithPoolUdp() throws Exception {
         TcpEcho a = backend();
-        fx = new AdminFixture(dir.resolve("aegis.yaml"), """
-                proxy:
-                  listen:
-                    tcp: "127.0.0.1:0"
-                    udp: "127.0.0.1:0"
-                  backends:
-                    - address: "%s"
-                  udp_backends:
-                    - address: "127.0.0.1:9"
-                """.formatted(a.id()), "");
+        fx = new AdminFixture(dir.resolve("aegis.yaml"), AdminFixture.tcpAndUdpConfig(a), "");
         HttpResponse<String> r = fx.post("/backends", "{\"address\":\"127.0.0.1:7\",\"pool\":\"udp\",\"weight\":0}");
         assertEquals(201, r.statusCode(), r.body());
         Backend added = fx.aegis.service().udpPool().orElseThrow().current().find("127.0.0.1:7");

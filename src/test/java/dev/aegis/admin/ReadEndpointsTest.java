@@ -57,16 +57,7 @@ class ReadEndpointsTest extends RunningAegisTest {
     @Test
     void healthShowsUdpBackendsWithAUdpListener() throws Exception {
         TcpEcho a = backend();
-        fx = new AdminFixture(dir.resolve("aegis.yaml"), """
-                proxy:
-                  listen:
-                    tcp: "127.0.0.1:0"
-                    udp: "127.0.0.1:0"
-                  backends:
-                    - address: "%s"
-                  udp_backends:
-                    - address: "127.0.0.1:9"
-                """.formatted(a.id()), "");
+        fx = new AdminFixture(dir.resolve("aegis.yaml"), AdminFixture.tcpAndUdpConfig(a), "");
         JsonNode body = json(fx.get("/health"));
         assertEquals("ok", body.get("status").asText());
         assertTrue(body.get("udp_backends").get("127.0.0.1:9").asBoolean());
