@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.TimeZone;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -30,6 +32,14 @@ public final class Main {
     private static final String DEFAULT_CONFIG = "conf/aegis.yaml";
     private static final java.util.Set<String> CONTROL_COMMANDS =
             java.util.Set.of("reload", "drain", "resume", "status", "health", "backends");
+
+    static {
+        // Log timestamps in UTC (SPEC §7): slf4j-simple formats them with a SimpleDateFormat in the
+        // default time zone, made once with its first logger. Setting the zone here, before any
+        // logger exists, rather than -Duser.timezone in bin/aegis, also covers java -jar and tests
+        // that run Main; Aegis formats no other time in the default zone.
+        TimeZone.setDefault(TimeZone.getTimeZone(ZoneOffset.UTC));
+    }
 
     private Main() {
     }

@@ -1,14 +1,14 @@
 package dev.aegis.admin;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import dev.aegis.json.JsonException;
-import dev.aegis.json.JsonReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.Optional;
 
 /** One admin API request as the endpoints see it: the part of the path after the route, the query, the body. */
@@ -54,41 +54,25 @@ final class ApiRequest {
     }
 
     /**
-     * The body as a JSON object ({@link JsonReader}: keys in body order, whole numbers as Long).
+     * The body as a JSON object.
      *
      * @throws ApiException 413 when the body is over {@link #MAX_BODY} (by its Content-Length,
      *                      or after reading one byte more than the limit), 400 when it is not a JSON object
      */
-    Map<String, Object> jsonObject() {
+    ObjectNode jsonObject() {
         byte[] body = body();
-        if (blank(body)) {
-            throw notAnObject(); // no value at all: the same answer as for a value that is not an object
-        }
-        Object value;
+        JsonNode node;
         try {
-            value = JsonReader.parse(body);
-        } catch (JsonException e) {
-            throw new ApiException(400, "invalid JSON: " + e.getMessage());
+            node = JsonResponses.MAPPER.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new ApiException(400, "invalid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        if (!(value instanceof Map<?, ?> object)) {
-            throw notAnObject();
+        if (!(node instanceof ObjectNode object)) {
+            throw new ApiException(400, "the body must be a JSON object");
         }
-        @SuppressWarnings("unchecked") // JsonReader's objects are maps from String
-        Map<String, Object> map = (Map<String, Object>) object;
-        return map;
-    }
-
-    private static boolean blank(byte[] body) {
-        for (byte b : body) {
-            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static ApiException notAnObject() {
-        return new ApiException(400, "the body must be a JSON object");
+        return object;
     }
 
     private byte[] body() {

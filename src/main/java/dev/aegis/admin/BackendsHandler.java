@@ -1,13 +1,15 @@
 package dev.aegis.admin;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aegis.Aegis;
 import dev.aegis.Service;
 import dev.aegis.config.Addresses;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.HostPort;
 import dev.aegis.config.HostResolver;
-import dev.aegis.json.JsonWriter;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,9 +46,10 @@ final class BackendsHandler {
      * address is required. 201 added, 400 invalid (every problem listed), 409 already in the pool.
      */
     Reply add(ApiRequest request) {
-        Map<String, Object> body = request.jsonObject();
+        ObjectNode body = request.jsonObject();
         List<String> errors = new ArrayList<>();
-        for (String name : body.keySet()) {
+        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
             if (!FIELDS.contains(name)) {
                 errors.add(name + ": unknown field (expected address, weight, max_connections, pool)");
             }
@@ -54,12 +57,12 @@ final class BackendsHandler {
         HostPort address = address(body.get("address"), errors);
         int weight = integer(body, "weight", BackendConfig.DEFAULT_WEIGHT, BackendConfig.MAX_WEIGHT, errors);
         int maxConnections = integer(body, "max_connections", 0, Integer.MAX_VALUE, errors);
-        Object poolValue = body.get("pool");
+        JsonNode poolNode = body.get("pool");
         boolean udp = false;
-        if (poolValue instanceof String poolName) {
-            udp = pool(poolName, errors);
-        } else if (poolValue != null) {
-            errors.add("pool: must be \"tcp\" or \"udp\", not " + JsonWriter.write(poolValue));
+        if (poolNode != null && !poolNode.isNull() && !poolNode.isTextual()) {
+            errors.add("pool: must be \"tcp\" or \"udp\", not " + poolNode);
+        } else if (poolNode != null && !poolNode.isNull()) {
+            udp = pool(poolNode.textValue(), errors);
         }
         if (!errors.isEmpty()) {
             throw new ApiException(400, "invalid backend: " + errors.get(0), errors);
@@ -102,18 +105,18 @@ final class BackendsHandler {
         return Reply.ok(reply);
     }
 
-    private HostPort address(Object value, List<String> errors) {
-        if (value == null) {
+    private HostPort address(JsonNode node, List<String> errors) {
+        if (node == null || node.isNull()) {
             errors.add("address: required (host:port)");
             return null;
         }
-        if (!(value instanceof String text)) {
+        if (!node.isTextual()) {
             errors.add("address: must be a string \"host:port\"");
             return null;
         }
         HostPort address;
         try {
-            address = Addresses.parseBackend(text);
+            address = Addresses.parseBackend(node.textValue());
         } catch (IllegalArgumentException e) {
             errors.add("address: " + e.getMessage());
             return null;
@@ -125,17 +128,16 @@ final class BackendsHandler {
         return address;
     }
 
-    /** A whole number written without fraction or exponent ({@code 1.0} is refused), absent or null meaning {@code absent}. */
-    private static int integer(Map<String, Object> body, String field, int absent, int max, List<String> errors) {
-        Object value = body.get(field);
-        if (value == null) {
+    private static int integer(ObjectNode body, String field, int absent, int max, List<String> errors) {
+        JsonNode node = body.get(field);
+        if (node == null || node.isNull()) {
             return absent;
         }
-        if (!(value instanceof Long number) || number < 0 || number > max) {
+        if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < 0 || node.intValue() > max) {
             errors.add(field + ": must be an integer from 0 to " + max);
             return absent;
         }
-        return number.intValue();
+        return node.intValue();
     }
 
     /** @return true for the UDP pool; adds an error when the name is unknown or that pool does not exist */

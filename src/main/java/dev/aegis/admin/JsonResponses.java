@@ -1,23 +1,31 @@
 package dev.aegis.admin;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
-import dev.aegis.json.JsonWriter;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Writes JSON answers (compact, UTF-8, with {@link JsonWriter}). */
+/**
+ * Writes JSON answers (compact, keys in the order the handlers put them); the one
+ * {@link ObjectMapper} of the admin API, thread-safe once configured. Request bodies are read
+ * strictly: a key twice or anything after the value is a 400.
+ */
 final class JsonResponses {
+
+    static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private JsonResponses() {
     }
 
     /** Sends {@code body} as JSON with {@code status}, and ends the exchange. */
     static void send(HttpExchange exchange, int status, Object body) throws IOException {
-        byte[] bytes = JsonWriter.write(body).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = MAPPER.writeValueAsBytes(body);
         exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         exchange.sendResponseHeaders(status, bytes.length + 1L);

@@ -1,8 +1,8 @@
 package dev.aegis.admin;
 
 /**
- * What an endpoint answers: an HTTP status and a body that {@link dev.aegis.json.JsonWriter}
- * writes as JSON (maps, lists, strings, numbers, booleans).
+ * What an endpoint answers: an HTTP status and a body that Jackson writes as JSON
+ * (maps, lists, strings, numbers, booleans).
  */
 record Reply(int status, Object body) {
 

@@ -1,11 +1,10 @@
 package dev.aegis.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.aegis.config.AdminConfig;
 import dev.aegis.config.ConfigLoader;
 import dev.aegis.config.HostPort;
-import dev.aegis.json.JsonException;
-import dev.aegis.json.JsonReader;
-import dev.aegis.json.JsonWriter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ConnectException;
@@ -30,6 +29,8 @@ public final class AdminClient {
     public static final int OK = 0;
     public static final int FAILED = 1;
     public static final int USAGE = 2;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
     private final String token;
@@ -98,16 +99,16 @@ public final class AdminClient {
     private int reload() throws IOException, InterruptedException {
         Answer a = call("POST", "reload", null);
         if (a.status == 200) {
-            out.println("reloaded: generation " + JsonFields.number(a.body.get("generation")));
+            out.println("reloaded: generation " + a.body.path("generation").asLong());
             return OK;
         }
-        if (a.body.containsKey("errors")) {
+        if (a.body.has("errors")) {
             err.println("reload rejected, the running config stays:");
-            for (Object e : JsonFields.elements(a.body.get("errors"))) {
-                err.println("  " + JsonFields.text(e, ""));
+            for (JsonNode e : a.body.get("errors")) {
+                err.println("  " + e.asText());
             }
         } else {
-            err.println("reload failed: HTTP " + a.status + " " + JsonFields.text(a.body.get("error"), ""));
+            err.println("reload failed: HTTP " + a.status + " " + a.body.path("error").asText());
         }
         return FAILED;
     }
@@ -117,7 +118,7 @@ public final class AdminClient {
         if (a.status != 200) {
             return failed(a);
         }
-        out.println(JsonFields.bool(a.body.get("draining"))
+        out.println(a.body.path("draining").asBoolean()
                 ? "draining: new connections and sessions are refused; open ones carry on"
                 : "accepting new connections");
         return OK;
@@ -125,16 +126,16 @@ public final class AdminClient {
 
     private int health() throws IOException, InterruptedException {
         Answer a = call("GET", "health", null);
-        String status = JsonFields.text(a.body.get("status"), "unknown");
+        String status = a.body.path("status").asText("unknown");
         out.println("status: " + status);
-        printHealthPool("tcp", a.body.get("backends"));
-        printHealthPool("udp", a.body.get("udp_backends"));
+        printHealthPool("tcp", a.body.path("backends"));
+        printHealthPool("udp", a.body.path("udp_backends"));
         return a.status == 200 ? OK : FAILED;
     }
 
-    private void printHealthPool(String pool, Object backends) {
-        for (Map.Entry<String, Object> e : JsonFields.entries(backends).entrySet()) {
-            out.printf("  %-4s %-28s %s%n", pool, e.getKey(), JsonFields.bool(e.getValue()) ? "up" : "DOWN");
+    private void printHealthPool(String pool, JsonNode backends) {
+        for (Map.Entry<String, JsonNode> e : backends.properties()) {
+            out.printf("  %-4s %-28s %s%n", pool, e.getKey(), e.getValue().asBoolean() ? "up" : "DOWN");
         }
     }
 
@@ -143,19 +144,18 @@ public final class AdminClient {
         if (a.status != 200) {
             return failed(a);
         }
-        Map<String, Object> s = a.body;
+        JsonNode s = a.body;
         out.printf("aegis %s, up %s, config %s (generation %d)%s%n",
-                JsonFields.text(s.get("version"), ""), uptime(JsonFields.number(s.get("uptime_seconds"))),
-                JsonFields.text(s.get("config_file"), ""), JsonFields.number(s.get("generation")),
-                JsonFields.bool(s.get("draining")) ? ", DRAINING" : "");
-        Map<String, Object> l = JsonFields.entries(s.get("listeners"));
+                s.path("version").asText(), uptime(s.path("uptime_seconds").asLong()),
+                s.path("config_file").asText(), s.path("generation").asLong(),
+                s.path("draining").asBoolean() ? ", DRAINING" : "");
+        JsonNode l = s.path("listeners");
         out.printf("listeners: tcp %s, udp %s; algorithm %s%n",
-                JsonFields.text(l.get("tcp"), "-"), JsonFields.text(l.get("udp"), "-"),
-                JsonFields.text(s.get("algorithm"), ""));
+                l.path("tcp").asText("-"), l.path("udp").asText("-"), s.path("algorithm").asText());
         out.printf("connections: %d active, %d total; udp sessions: %d%n",
-                JsonFields.number(s.get("active_connections")), JsonFields.number(s.get("total_connections")),
-                JsonFields.number(s.get("udp_sessions")));
-        printBackends(s.get("backends"), s.get("udp_backends"), "circuit", "total_connections", "failures");
+                s.path("active_connections").asLong(), s.path("total_connections").asLong(),
+                s.path("udp_sessions").asLong());
+        printBackends(s.path("backends"), s.path("udp_backends"), "circuit", "total_connections", "failures");
         return OK;
     }
 
@@ -165,7 +165,7 @@ public final class AdminClient {
             if (a.status != 200) {
                 return failed(a);
             }
-            printBackends(a.body.get("backends"), a.body.get("udp_backends"),
+            printBackends(a.body.path("backends"), a.body.path("udp_backends"),
                     "circuit_state", "total_requests", "failed_requests");
             return OK;
         }
@@ -184,11 +184,11 @@ public final class AdminClient {
                     }
                 }
             }
-            Map<String, Object> request = new LinkedHashMap<>();
+            Map<String, Object> request = new LinkedHashMap<>(); // the field order of the API's documentation
             request.put("address", address);
             request.put("weight", weight);
             request.put("pool", pool);
-            String body = JsonWriter.write(request);
+            String body = JSON.writeValueAsString(request);
             Answer a = call("POST", "backends", body);
             if (a.status == 201) {
                 out.println("added " + address + " (weight " + weight + ", pool " + pool
@@ -210,22 +210,21 @@ public final class AdminClient {
         return USAGE;
     }
 
-    private void printBackends(Object tcp, Object udp, String circuitKey, String totalKey, String failuresKey) {
+    private void printBackends(JsonNode tcp, JsonNode udp, String circuitKey, String totalKey, String failuresKey) {
         out.printf("%-4s %-28s %6s %-7s %-9s %7s %9s %8s%n",
                 "POOL", "BACKEND", "WEIGHT", "HEALTHY", "CIRCUIT", "ACTIVE", "TOTAL", "FAILURES");
         for (String pool : new String[] {"tcp", "udp"}) {
-            for (Object element : JsonFields.elements(pool.equals("tcp") ? tcp : udp)) {
-                Map<String, Object> b = JsonFields.entries(element);
-                out.printf("%-4s %-28s %6d %-7s %-9s %7d %9d %8d%n", pool, JsonFields.text(b.get("address"), ""),
-                        JsonFields.number(b.get("weight")), JsonFields.bool(b.get("healthy")) ? "yes" : "NO",
-                        JsonFields.text(b.get(circuitKey), ""), JsonFields.number(b.get("active_connections")),
-                        JsonFields.number(b.get(totalKey)), JsonFields.number(b.get(failuresKey)));
+            for (JsonNode b : pool.equals("tcp") ? tcp : udp) {
+                out.printf("%-4s %-28s %6d %-7s %-9s %7d %9d %8d%n", pool, b.path("address").asText(),
+                        b.path("weight").asInt(), b.path("healthy").asBoolean() ? "yes" : "NO",
+                        b.path(circuitKey).asText(), b.path("active_connections").asLong(),
+                        b.path(totalKey).asLong(), b.path(failuresKey).asLong());
             }
         }
     }
 
     private int failed(Answer a) {
-        err.println("aegis: HTTP " + a.status + ": " + JsonFields.text(a.body.get("error"), JsonWriter.write(a.body)));
+        err.println("aegis: HTTP " + a.status + ": " + a.body.path("error").asText(a.body.toString()));
         return FAILED;
     }
 
@@ -236,8 +235,7 @@ public final class AdminClient {
                 : seconds + "s";
     }
 
-    /** @param body the answer's JSON object; a body that is not JSON is kept as {@code {"error": body}} */
-    private record Answer(int status, Map<String, Object> body) {
+    private record Answer(int status, JsonNode body) {
     }
 
     private Answer call(String method, String path, String body) throws IOException, InterruptedException {
@@ -250,11 +248,11 @@ public final class AdminClient {
             b.header("Authorization", "Bearer " + token);
         }
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        Map<String, Object> json;
+        JsonNode json;
         try {
-            json = r.body().isEmpty() ? Map.of() : JsonFields.entries(JsonReader.parse(r.body()));
-        } catch (JsonException e) {
-            json = Map.of("error", r.body());
+            json = r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
+        } catch (IOException e) {
+            json = JSON.createObjectNode().put("error", r.body());
         }
         return new Answer(r.statusCode(), json);
     }

@@ -1,5 +1,6 @@
 package dev.aegis.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.config.HealthCheckConfig.Scheme;
 import dev.aegis.config.LoadBalancingConfig.Algorithm;
 import java.io.IOException;
@@ -106,7 +107,7 @@ public final class ConfigLoader {
     public static Map<String, String> adminSettings(Path file) throws IOException {
         String text = Files.readString(file);
         Findings findings = new Findings();
-        YamlNode root = YamlTree.read(text.startsWith("\uFEFF") ? text.substring(1) : text, findings);
+        JsonNode root = YamlTree.read(text.startsWith("\uFEFF") ? text.substring(1) : text, findings);
         if (root == null) {
             List<ConfigError> errors = findings.errors();
             if (errors.size() == 1 && errors.get(0).message().startsWith("the configuration is empty")) {
@@ -115,16 +116,16 @@ public final class ConfigLoader {
             throw new IOException(errors.get(0).message());
         }
         Map<String, String> settings = new LinkedHashMap<>();
-        if (root instanceof YamlNode.Mapping sections
-                && sections.entries().get("admin") instanceof YamlNode.Mapping admin) {
-            admin.entries().forEach((key, value) -> {
-                switch (value) {
-                    case YamlNode.Null empty -> {
-                    }
-                    case YamlNode.Text string -> settings.put(key, string.value());
-                    case YamlNode.Mapping map -> settings.put(key, "");
-                    case YamlNode.Sequence list -> settings.put(key, "");
-                    default -> settings.put(key, ConfigNode.describe(value));
+        JsonNode admin = root.path("admin");
+        if (admin.isObject()) {
+            admin.properties().forEach(entry -> {
+                JsonNode value = entry.getValue();
+                if (value.isTextual()) {
+                    settings.put(entry.getKey(), value.textValue());
+                } else if (value.isContainerNode()) {
+                    settings.put(entry.getKey(), "");
+                } else if (!value.isNull()) {
+                    settings.put(entry.getKey(), ConfigNode.describe(value));
                 }
             });
         }
@@ -190,16 +191,16 @@ public final class ConfigLoader {
         if (yaml.indexOf('\0') >= 0) {
             throw fileError("not a text file (it contains NUL characters)");
         }
-        YamlNode tree = YamlTree.read(yaml, findings);
-        if (tree != null && !(tree instanceof YamlNode.Mapping)) {
+        JsonNode tree = YamlTree.read(yaml, findings);
+        if (tree != null && !tree.isObject()) {
             findings.error("", "the top level must be a map of sections (proxy, admin, logging, shutdown), got "
                     + ConfigNode.describe(tree));
         }
-        if (!(tree instanceof YamlNode.Mapping sections)) {
+        if (tree == null || !tree.isObject()) {
             throw new ConfigException(findings.errors());
         }
         ConfigNode root = ConfigNode.root(tree, findings).keys("proxy", "admin", "logging", "shutdown", "grpc");
-        if (sections.entries().containsKey("grpc")) {
+        if (tree.has("grpc")) {
             findings.warn("grpc", GRPC_WARNING);
         }
         AegisConfig config = new AegisConfig(

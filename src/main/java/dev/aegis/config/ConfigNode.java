@@ -1,9 +1,11 @@
 package dev.aegis.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,17 +25,17 @@ final class ConfigNode {
     private static final int MAX_SHOWN_TEXT = 40;
 
     /** Null when absent or YAML null. */
-    private final YamlNode value;
+    private final JsonNode value;
     private final String path;
     private final Findings findings;
 
-    private ConfigNode(YamlNode value, String path, Findings findings) {
-        this.value = value instanceof YamlNode.Null ? null : value;
+    private ConfigNode(JsonNode value, String path, Findings findings) {
+        this.value = value == null || value.isNull() || value.isMissingNode() ? null : value;
         this.path = path;
         this.findings = findings;
     }
 
-    static ConfigNode root(YamlNode tree, Findings findings) {
+    static ConfigNode root(JsonNode tree, Findings findings) {
         return new ConfigNode(tree, "", findings);
     }
 
@@ -46,11 +48,11 @@ final class ConfigNode {
     }
 
     boolean isMap() {
-        return value instanceof YamlNode.Mapping;
+        return value != null && value.isObject();
     }
 
     boolean isList() {
-        return value instanceof YamlNode.Sequence;
+        return value != null && value.isArray();
     }
 
     /** How the value reads in a message: {@code "text"}, {@code 42}, {@code a list}... */
@@ -77,11 +79,12 @@ final class ConfigNode {
         if (value == null) {
             return this;
         }
-        if (!(value instanceof YamlNode.Mapping map)) {
+        if (!value.isObject()) {
             error("expected a map, got " + describe(value));
             return this;
         }
-        for (String name : map.entries().keySet()) {
+        for (Iterator<String> names = value.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
             if (!List.of(knownKeys).contains(name)) {
                 findings.error(childPath(name), KeySuggestions.unknownKeyMessage(name, List.of(knownKeys)));
             }
@@ -91,7 +94,7 @@ final class ConfigNode {
 
     /** The value under {@code key}; absent when this is absent or not a map (already reported by {@link #keys}). */
     ConfigNode get(String key) {
-        YamlNode child = value instanceof YamlNode.Mapping map ? map.entries().get(key) : null;
+        JsonNode child = value != null && value.isObject() ? value.get(key) : null;
         return new ConfigNode(child, childPath(key), findings);
     }
 
@@ -100,13 +103,13 @@ final class ConfigNode {
         if (value == null) {
             return List.of();
         }
-        if (!(value instanceof YamlNode.Sequence list)) {
+        if (!value.isArray()) {
             error("expected a list, got " + describe(value));
             return List.of();
         }
-        List<ConfigNode> elements = new ArrayList<>(list.elements().size());
-        for (int i = 0; i < list.elements().size(); i++) {
-            elements.add(new ConfigNode(list.elements().get(i), path + "[" + i + "]", findings));
+        List<ConfigNode> elements = new ArrayList<>(value.size());
+        for (int i = 0; i < value.size(); i++) {
+            elements.add(new ConfigNode(value.get(i), path + "[" + i + "]", findings));
         }
         return elements;
     }
@@ -119,11 +122,11 @@ final class ConfigNode {
         if (value == null) {
             return defaultValue;
         }
-        if (!(value instanceof YamlNode.WholeNumber whole)) {
+        if (!value.isIntegralNumber()) {
             error("expected a whole number, got " + describe(value));
             return defaultValue;
         }
-        BigInteger number = whole.value();
+        BigInteger number = value.bigIntegerValue();
         if (number.compareTo(BigInteger.valueOf(min)) < 0 || number.compareTo(BigInteger.valueOf(max)) > 0) {
             error(rangeMessage(number.signum() < 0, number.compareTo(BigInteger.valueOf(min)) < 0,
                     String.valueOf(min), String.valueOf(max), number.toString()));
@@ -137,18 +140,14 @@ final class ConfigNode {
         if (value == null) {
             return defaultValue;
         }
-        BigDecimal number = switch (value) {
-            case YamlNode.WholeNumber whole -> new BigDecimal(whole.value());
-            case YamlNode.Decimal decimal -> decimal.value();
-            default -> null;
-        };
-        if (number == null) {
+        if (!value.isNumber()) {
             error("expected a number, got " + describe(value));
             return defaultValue;
         }
+        BigDecimal number = value.decimalValue();
         if (number.compareTo(BigDecimal.valueOf(min)) < 0 || number.compareTo(BigDecimal.valueOf(max)) > 0) {
             error(rangeMessage(number.signum() < 0, number.compareTo(BigDecimal.valueOf(min)) < 0,
-                    plain(min), plain(max), number.toString()));
+                    plain(min), plain(max), value.asText()));
             return defaultValue;
         }
         return number.doubleValue();
@@ -158,23 +157,23 @@ final class ConfigNode {
         if (value == null) {
             return defaultValue;
         }
-        if (!(value instanceof YamlNode.Bool bool)) {
+        if (!value.isBoolean()) {
             error("expected true or false, got " + describe(value));
             return defaultValue;
         }
-        return bool.value();
+        return value.booleanValue();
     }
 
     Optional<String> text() {
         if (value == null) {
             return Optional.empty();
         }
-        if (!(value instanceof YamlNode.Text text)) {
-            boolean scalar = !(value instanceof YamlNode.Mapping || value instanceof YamlNode.Sequence);
-            error("expected a string, got " + describe(value) + (scalar ? " (put it in quotes)" : ""));
+        if (!value.isTextual()) {
+            String hint = value.isValueNode() ? " (put it in quotes)" : "";
+            error("expected a string, got " + describe(value) + hint);
             return Optional.empty();
         }
-        return Optional.of(text.value());
+        return Optional.of(value.textValue());
     }
 
     String text(String defaultValue) {
@@ -186,24 +185,24 @@ final class ConfigNode {
         if (value == null) {
             return defaultValue;
         }
-        if (!(value instanceof YamlNode.Text text)) {
-            boolean number = value instanceof YamlNode.WholeNumber || value instanceof YamlNode.Decimal;
-            error("expected a duration such as 5s, got " + describe(value) + (number ? " (add a unit: ms, s, m or h)" : ""));
+        if (!value.isTextual()) {
+            String hint = value.isNumber() ? " (add a unit: ms, s, m or h)" : "";
+            error("expected a duration such as 5s, got " + describe(value) + hint);
             return defaultValue;
         }
         Duration duration;
         try {
-            duration = Durations.parse(text.value());
+            duration = Durations.parse(value.textValue());
         } catch (IllegalArgumentException e) {
             error(e.getMessage());
             return defaultValue;
         }
         if (duration.compareTo(min) < 0) {
-            error("must be at least " + Durations.format(min) + ", got " + text.value());
+            error("must be at least " + Durations.format(min) + ", got " + value.textValue());
             return defaultValue;
         }
         if (duration.compareTo(max) > 0) {
-            error("must be at most " + Durations.format(max) + ", got " + text.value());
+            error("must be at most " + Durations.format(max) + ", got " + value.textValue());
             return defaultValue;
         }
         return duration;
@@ -236,12 +235,12 @@ final class ConfigNode {
         if (value == null) {
             return Optional.empty();
         }
-        if (!(value instanceof YamlNode.Text text)) {
+        if (!value.isTextual()) {
             error("expected an address \"host:port\", got " + describe(value));
             return Optional.empty();
         }
         try {
-            return Optional.of(parser.apply(text.value()));
+            return Optional.of(parser.apply(value.textValue()));
         } catch (IllegalArgumentException e) {
             error(e.getMessage());
             return Optional.empty();
@@ -264,18 +263,26 @@ final class ConfigNode {
     }
 
     /** A value as it appears in a message: strings quoted and shortened to one line, containers by kind. */
-    static String describe(YamlNode node) {
-        return switch (node) {
-            case null -> "nothing";
-            case YamlNode.Text text -> "\"" + oneLine(text.value()) + "\"";
-            case YamlNode.WholeNumber whole -> whole.value().toString();
-            case YamlNode.Decimal decimal -> decimal.value().toString();
-            case YamlNode.Bool bool -> String.valueOf(bool.value());
-            case YamlNode.Sequence list -> "a list";
-            case YamlNode.Mapping map -> "a map";
-            case YamlNode.Null empty -> "a null value";
-            case YamlNode.Binary binary -> "binary data (!!binary)";
-        };
+    static String describe(JsonNode node) {
+        if (node == null) {
+            return "nothing";
+        }
+        if (node.isTextual()) {
+            return "\"" + oneLine(node.textValue()) + "\"";
+        }
+        if (node.isNumber() || node.isBoolean()) {
+            return node.asText();
+        }
+        if (node.isArray()) {
+            return "a list";
+        }
+        if (node.isObject()) {
+            return "a map";
+        }
+        if (node.isBinary() || node.isPojo()) {
+            return "binary data (!!binary)";
+        }
+        return "a " + node.getNodeType().name().toLowerCase(Locale.ROOT) + " value";
     }
 
     private static String oneLine(String text) {

@@ -1,40 +1,50 @@
 package dev.aegis.config;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ContainerNode;
+import com.fasterxml.jackson.databind.node.DecimalNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.events.AliasEvent;
-import org.yaml.snakeyaml.events.CollectionStartEvent;
-import org.yaml.snakeyaml.events.Event;
-import org.yaml.snakeyaml.events.ScalarEvent;
-import org.yaml.snakeyaml.parser.Parser;
-import org.yaml.snakeyaml.parser.ParserImpl;
 import org.yaml.snakeyaml.reader.ReaderException;
-import org.yaml.snakeyaml.reader.StreamReader;
 
 /**
- * Reads YAML text into a {@link YamlNode} tree, from SnakeYAML's parser events (not its composed
- * nodes), so that the limits and checks a config file needs are ours: duplicate keys are errors
- * (named by path), anchors and aliases work (including {@code <<} merge keys) but cannot expand
- * into a "billion laughs" bomb, nesting is bounded, and a syntax error becomes one line with its
- * position instead of a stack trace. Scalars are typed by {@link YamlScalars}.
+ * Reads YAML text into a Jackson tree ({@link JsonNode}) through jackson-dataformat-yaml's
+ * parser, token by token, so that the limits and checks a config file needs are enforced and
+ * named: duplicate keys are errors named by path (Jackson's {@code STRICT_DUPLICATE_DETECTION}),
+ * nesting, string and number lengths are bounded ({@link StreamReadConstraints}), anchors and
+ * aliases work (including {@code <<} merge keys) but cannot expand into a "billion laughs" bomb,
+ * and a syntax error becomes one line with its position instead of a stack trace.
  *
- * <p>SnakeYAML's own alias and nesting limits belong to its composer and never apply here; only
- * its code point limit (enforced by its reader) does, and it does not count comments, so the size
- * is also checked before parsing. Aliases become shared references to the anchored subtree, never
- * copies, and what they would expand to is counted against {@link #MAX_ALIAS_EXPANSION}.
- *
- * <p>Only maps and lists can be anchored: an anchor on a scalar is ignored, so an alias to it is
- * reported as having no anchor. That is how the Jackson-based reader this replaces behaved, and
- * files must keep their meaning.
+ * <p>Why not {@code YAMLMapper.readTree}: it reads an alias as the plain text of its name
+ * ({@code *check} becomes {@code "check"}), silently. Walking the tokens here resolves each alias
+ * to the anchored subtree (a shared reference, never a copy) and counts what it stands for against
+ * {@link #MAX_ALIAS_EXPANSION}. Jackson reads SnakeYAML's parser events, not its composed nodes, so
+ * SnakeYAML's own alias, nesting and duplicate-key options never apply; only its code point limit
+ * (enforced by its reader) does, and it does not count comments, so the size is also checked
+ * before parsing.
  */
 final class YamlTree {
 
@@ -43,201 +53,220 @@ final class YamlTree {
     static final int MAX_DEPTH = 64;
     /** Values that alias uses stand for, summed; generous for sharing blocks, tiny next to a bomb. */
     static final long MAX_ALIAS_EXPANSION = 100_000;
+    /** Digits of a number; Jackson's default, named here so that the error says it in our words. */
+    static final int MAX_NUMBER_LENGTH = 1000;
 
+    private static final YAMLMapper MAPPER = new YAMLMapper(createFactory());
+    private static final JsonNodeFactory NODES = MAPPER.getNodeFactory();
+    private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'", Pattern.DOTALL);
+    private static final Pattern LENGTH = Pattern.compile("\\((\\d+)\\)");
     private static final String MERGE_KEY = "<<";
 
-    private final Parser parser;
+    private final JsonParser parser;
     private final Findings findings;
     private final Deque<Frame> open = new ArrayDeque<>();
     private final Map<String, Sized> anchors = new HashMap<>();
     private long aliasExpansion;
-    /** The last event read: errors found after it are placed at its end. */
-    private Event last;
 
-    private YamlTree(Parser parser, Findings findings) {
+    private YamlTree(JsonParser parser, Findings findings) {
         this.parser = parser;
         this.findings = findings;
+    }
+
+    private static YAMLFactory createFactory() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(MAX_CODE_POINTS);
+        // "key:" with nothing after it is null (the default applies), as in every YAML 1.2 reader.
+        StreamReadConstraints limits = StreamReadConstraints.builder()
+                .maxNestingDepth(MAX_DEPTH)
+                .maxNumberLength(MAX_NUMBER_LENGTH)
+                .maxStringLength(MAX_CODE_POINTS)
+                .maxNameLength(MAX_CODE_POINTS)
+                .maxDocumentLength(MAX_CODE_POINTS)
+                .build();
+        return YAMLFactory.builder()
+                .loaderOptions(options)
+                .streamReadConstraints(limits)
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
+                .build();
     }
 
     /**
      * @return the root of the single YAML document in {@code text}; null when the text is empty
      *         or cannot be read as YAML, the reason then being in {@code findings}
      */
-    static YamlNode read(String text, Findings findings) {
+    static JsonNode read(String text, Findings findings) {
         // Checked here because SnakeYAML does not count comments against its code point limit.
         if (text.length() > MAX_CODE_POINTS) {
             findings.error("", "larger than the limit of " + MAX_CODE_POINTS + " characters");
             return null;
         }
-        LoaderOptions options = new LoaderOptions();
-        options.setCodePointLimit(MAX_CODE_POINTS);
-        YamlTree tree = new YamlTree(new ParserImpl(new StreamReader(text), options), findings);
-        try {
-            YamlNode root = tree.readDocument();
-            if (root == null || root instanceof YamlNode.Null) {
-                findings.error("", "the configuration is empty (proxy.listen and proxy.backends are required)");
-                return null;
+        try (JsonParser parser = MAPPER.createParser(text)) {
+            YamlTree tree = new YamlTree(parser, findings);
+            try {
+                JsonNode root = tree.readDocument();
+                if (root == null || root.isNull()) {
+                    findings.error("", "the configuration is empty (proxy.listen and proxy.backends are required)");
+                    return null;
+                }
+                if (parser.nextToken() != null) {
+                    findings.error("", "more than one YAML document (a second \"---\"); Aegis reads exactly one");
+                    return null;
+                }
+                return root;
+            } catch (StreamConstraintsException e) {
+                tree.limitExceeded(e);
+            } catch (JsonProcessingException e) {
+                tree.unreadable(e);
             }
-            if (tree.next() != null) {
-                findings.error("", "more than one YAML document (a second \"---\"); Aegis reads exactly one");
-                return null;
-            }
-            return root;
         } catch (Stop e) {
             return null;
-        } catch (MarkedYAMLException syntax) {
-            findings.error("", "YAML syntax error" + at(syntax.getProblemMark()) + ": " + syntax.getProblem()
-                    + context(syntax));
-        } catch (ReaderException e) {
-            findings.error("", String.format("not a text file: character U+%04X at offset %d is not allowed in YAML",
-                    e.getCodePoint(), e.getPosition()));
-        } catch (YAMLException e) {
-            findings.error("", "YAML error" + tree.at() + ": " + e.getMessage());
+        } catch (IOException | YAMLException e) {
+            // SnakeYAML errors that Jackson does not wrap land here.
+            findings.error("", "cannot read the configuration as YAML: " + e.getMessage());
         }
         return null;
     }
 
-    private YamlNode readDocument() throws Stop {
-        Event event = next();
-        if (event == null) {
+    /** A limit of {@link StreamReadConstraints}, in the words of this file's other errors. */
+    private void limitExceeded(StreamConstraintsException e) {
+        String message = String.valueOf(e.getOriginalMessage());
+        Matcher length = LENGTH.matcher(message);
+        if (message.startsWith("Document nesting depth")) {
+            findings.error("", "nested deeper than " + MAX_DEPTH + " levels" + at(parser));
+        } else if (message.startsWith("Number value length") && length.find()) {
+            findings.error(childPath(), "number too long: " + length.group(1) + " digits (at most " + MAX_NUMBER_LENGTH + ")");
+        } else {
+            findings.error("", "larger than the limits of a configuration file" + at(parser) + ": " + message);
+        }
+    }
+
+    private void unreadable(JsonProcessingException e) {
+        String message = String.valueOf(e.getOriginalMessage());
+        Matcher duplicate = DUPLICATE.matcher(message);
+        if (duplicate.matches() && !open.isEmpty()) {
+            open.element().key = duplicate.group(1);
+            findings.error(childPath(), "duplicate key (a key may appear only once in a map)");
+        } else if (e.getCause() instanceof MarkedYAMLException syntax) {
+            findings.error("", "YAML syntax error" + at(syntax.getProblemMark()) + ": " + syntax.getProblem() + context(syntax));
+        } else if (e.getCause() instanceof ReaderException reader) {
+            findings.error("", String.format("not a text file: character U+%04X at offset %d is not allowed in YAML",
+                    reader.getCodePoint(), reader.getPosition()));
+        } else if (message.contains("base64")) {
+            findings.error(childPath(), "invalid base64 in a !!binary value" + at(e) + ": " + message);
+        } else {
+            findings.error("", "YAML error" + at(e) + ": " + message);
+        }
+    }
+
+    private JsonNode readDocument() throws IOException, Stop {
+        JsonToken token = parser.nextToken();
+        if (token == null) {
             return null;
         }
         while (true) {
-            Frame parent = open.peek();
-            if (parent != null && parent.expectsKey() && !event.is(Event.ID.MappingEnd)) {
-                if (!(event instanceof ScalarEvent key)) {
-                    throw stop("YAML error" + at() + ": Expected a field name (Scalar value in YAML), got this instead: "
-                            + event);
-                }
-                parent.key = key.getValue(); // quoted or not, tagged or not: keys are text
-                event = next();
-                continue;
-            }
             Sized value;
-            switch (event.getEventId()) {
-                case MappingStart, SequenceStart -> {
-                    if (open.size() >= MAX_DEPTH) {
-                        throw stop("nested deeper than " + MAX_DEPTH + " levels" + at());
-                    }
-                    open.push(new Frame(event.is(Event.ID.MappingStart), childPath(),
-                            ((CollectionStartEvent) event).getAnchor()));
-                    event = next();
+            switch (token) {
+                case START_OBJECT, START_ARRAY -> {
+                    ContainerNode<?> node = token == JsonToken.START_OBJECT ? NODES.objectNode() : NODES.arrayNode();
+                    open.push(new Frame(node, childPath(), anchor()));
+                    token = parser.nextToken();
                     continue;
                 }
-                case MappingEnd, SequenceEnd -> value = finish(open.pop());
-                case Alias -> value = alias((AliasEvent) event);
-                case Scalar -> value = scalar((ScalarEvent) event);
-                default -> throw stop("YAML error" + at() + ": unexpected " + event);
+                case FIELD_NAME -> {
+                    open.element().key = parser.currentName();
+                    token = parser.nextToken();
+                    continue;
+                }
+                case END_OBJECT, END_ARRAY -> {
+                    Frame done = open.pop();
+                    done.applyMerges();
+                    value = new Sized(done.node, done.size);
+                    remember(done.anchor, value);
+                }
+                default -> value = scalar(token);
             }
             if (open.isEmpty()) {
                 return value.node;
             }
             add(open.element(), value);
-            event = next();
-            if (event == null) {
-                throw stop("unexpected end of the document" + at());
+            token = parser.nextToken();
+            if (token == null) {
+                throw stop("unexpected end of the document" + at(parser));
             }
         }
     }
 
-    /**
-     * The next event of the document's content, the markers of documents passed over; null at the
-     * end of the stream.
-     */
-    private Event next() throws Stop {
-        while (true) {
-            Event event;
-            try {
-                event = parser.getEvent();
-            } catch (NumberFormatException e) {
-                // SnakeYAML lets this escape for an escape such as "\UFFFFFFFF" in a quoted scalar.
-                throw stop("YAML error" + at() + ": Malformed Number token: failed to tokenize due to ("
-                        + e.getClass().getName() + "): " + e.getMessage());
+    private Sized scalar(JsonToken token) throws IOException, Stop {
+        if (parser instanceof YAMLParser yaml && yaml.isCurrentAlias()) {
+            String name = parser.getText();
+            Sized anchored = anchors.get(name);
+            if (anchored == null) {
+                findings.error(childPath(), "alias *" + name + " has no complete anchor &" + name + " before it");
+                return new Sized(NODES.nullNode(), 1);
             }
-            last = event;
-            switch (event.getEventId()) {
-                case StreamStart, DocumentStart, DocumentEnd -> {
-                }
-                case StreamEnd -> {
-                    return null;
-                }
-                default -> {
-                    return event;
-                }
+            aliasExpansion += anchored.size;
+            if (aliasExpansion > MAX_ALIAS_EXPANSION) {
+                throw stop("YAML aliases expand to more than " + MAX_ALIAS_EXPANSION
+                        + " values (a \"billion laughs\" bomb?)" + at(parser));
             }
+            return anchored;
         }
-    }
-
-    private Sized finish(Frame done) {
-        YamlNode node;
-        if (done.entries != null) {
-            done.applyMerges();
-            node = new YamlNode.Mapping(done.entries);
-        } else {
-            node = new YamlNode.Sequence(done.elements);
-        }
-        Sized value = new Sized(node, done.size);
-        if (done.anchor != null) {
-            anchors.put(done.anchor, value);
-        }
+        JsonNode node = switch (token) {
+            case VALUE_STRING -> NODES.textNode(parser.getText());
+            case VALUE_NUMBER_INT -> NODES.numberNode(parser.getBigIntegerValue());
+            // Not through the factory, which would normalise 1.0 to 1 and blur "expected a whole number".
+            case VALUE_NUMBER_FLOAT -> DecimalNode.valueOf(parser.getDecimalValue());
+            case VALUE_TRUE, VALUE_FALSE -> NODES.booleanNode(token == JsonToken.VALUE_TRUE);
+            case VALUE_NULL -> NODES.nullNode();
+            case VALUE_EMBEDDED_OBJECT -> NODES.pojoNode(parser.getEmbeddedObject());
+            default -> throw stop("unexpected YAML token " + token + at(parser));
+        };
+        Sized value = new Sized(node, 1);
+        remember(anchor(), value);
         return value;
-    }
-
-    private Sized alias(AliasEvent alias) throws Stop {
-        String name = alias.getAnchor();
-        Sized anchored = anchors.get(name);
-        if (anchored == null) {
-            findings.error(childPath(), "alias *" + name + " has no complete anchor &" + name + " before it");
-            return new Sized(new YamlNode.Null(), 1);
-        }
-        aliasExpansion += anchored.size;
-        if (aliasExpansion > MAX_ALIAS_EXPANSION) {
-            throw stop("YAML aliases expand to more than " + MAX_ALIAS_EXPANSION
-                    + " values (a \"billion laughs\" bomb?)" + at());
-        }
-        return anchored;
-    }
-
-    private Sized scalar(ScalarEvent scalar) throws Stop {
-        try {
-            return new Sized(YamlScalars.type(scalar), 1);
-        } catch (YamlScalars.BadScalar e) {
-            throw stop("YAML error" + (e.located ? at() : "") + ": " + e.getMessage());
-        }
     }
 
     private void add(Frame parent, Sized value) {
         parent.size += value.size;
-        if (parent.elements != null) {
-            parent.elements.add(value.node);
+        if (parent.node instanceof ArrayNode array) {
+            array.add(value.node);
             return;
         }
+        ObjectNode object = (ObjectNode) parent.node;
         String key = parent.key;
-        parent.key = null;
         if (MERGE_KEY.equals(key)) {
             if (!parent.addMerge(value.node)) {
-                findings.error(childPath(parent, key), "a merge key needs a map or a list of maps, got "
+                findings.error(childPath(), "a merge key needs a map or a list of maps, got "
                         + ConfigNode.describe(value.node));
             }
         } else {
-            if (parent.entries.containsKey(key)) {
-                findings.error(childPath(parent, key), "duplicate key (a key may appear only once in a map)");
-            }
-            parent.entries.put(key, value.node);
+            object.set(key, value.node); // a key written twice stops the parser (STRICT_DUPLICATE_DETECTION)
+        }
+    }
+
+    private String anchor() throws IOException {
+        Object id = parser.getObjectId();
+        return id == null ? null : id.toString();
+    }
+
+    private void remember(String anchor, Sized value) {
+        if (anchor != null) {
+            anchors.put(anchor, value);
         }
     }
 
     /** The path of the value the parser is at, from the open containers. */
     private String childPath() {
         Frame parent = open.peek();
-        return parent == null ? "" : childPath(parent, parent.key);
-    }
-
-    private static String childPath(Frame parent, String key) {
-        if (parent.elements != null) {
-            return parent.path + "[" + parent.elements.size() + "]";
+        if (parent == null) {
+            return "";
         }
-        return parent.path.isEmpty() ? key : parent.path + "." + key;
+        if (parent.node instanceof ArrayNode array) {
+            return parent.path + "[" + array.size() + "]";
+        }
+        return parent.path.isEmpty() ? parent.key : parent.path + "." + parent.key;
     }
 
     private Stop stop(String message) {
@@ -245,9 +274,9 @@ final class YamlTree {
         return new Stop();
     }
 
-    /** The end of the last event read, where an error found after it is placed. */
-    private String at() {
-        return last == null ? "" : at(last.getEndMark());
+    private static String at(JsonParser parser) {
+        var location = parser.currentLocation();
+        return " at line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 
     private static String at(Mark mark) {
@@ -258,50 +287,58 @@ final class YamlTree {
         return e.getContext() == null ? "" : " (" + e.getContext() + at(e.getContextMark()) + ")";
     }
 
-    /** A value and how many values it stands for once its aliases are expanded. */
-    private record Sized(YamlNode node, long size) {
+    private static String at(JsonProcessingException e) {
+        var location = e.getLocation();
+        return location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 
-    /** A map or list being read: exactly one of {@code entries} and {@code elements} is set. */
+    /** A value and how many values it stands for once its aliases are expanded. */
+    private record Sized(JsonNode node, long size) {
+    }
+
+    /** A map or list being read. */
     private static final class Frame {
-        final Map<String, YamlNode> entries;
-        final List<YamlNode> elements;
+        final ContainerNode<?> node;
         final String path;
         final String anchor;
-        final List<YamlNode.Mapping> merges = new ArrayList<>();
+        final List<ObjectNode> merges = new ArrayList<>();
         long size = 1;
-        /** In a map: the key whose value comes next, null while a key is expected. */
         String key;
 
-        Frame(boolean mapping, String path, String anchor) {
-            this.entries = mapping ? new LinkedHashMap<>() : null;
-            this.elements = mapping ? null : new ArrayList<>();
+        Frame(ContainerNode<?> node, String path, String anchor) {
+            this.node = node;
             this.path = path;
             this.anchor = anchor;
         }
 
-        boolean expectsKey() {
-            return entries != null && key == null;
-        }
-
         /** @return false when {@code source} is neither a map nor a list of maps */
-        boolean addMerge(YamlNode source) {
-            if (source instanceof YamlNode.Mapping map) {
+        boolean addMerge(JsonNode source) {
+            if (source instanceof ObjectNode map) {
                 merges.add(map);
                 return true;
             }
-            if (!(source instanceof YamlNode.Sequence list)
-                    || !list.elements().stream().allMatch(YamlNode.Mapping.class::isInstance)) {
+            if (!(source instanceof ArrayNode list)) {
                 return false;
             }
-            list.elements().forEach(element -> merges.add((YamlNode.Mapping) element));
+            for (JsonNode element : list) {
+                if (!(element instanceof ObjectNode)) {
+                    return false;
+                }
+            }
+            list.forEach(element -> merges.add((ObjectNode) element));
             return true;
         }
 
         /** YAML merge keys: keys written in this map win, then earlier merged maps over later ones. */
         void applyMerges() {
-            for (YamlNode.Mapping source : merges) {
-                source.entries().forEach(entries::putIfAbsent);
+            if (node instanceof ObjectNode object) {
+                for (ObjectNode source : merges) {
+                    source.properties().forEach(entry -> {
+                        if (!object.has(entry.getKey())) {
+                            object.set(entry.getKey(), entry.getValue());
+                        }
+                    });
+                }
             }
         }
     }

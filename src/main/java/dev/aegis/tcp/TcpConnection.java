@@ -319,7 +319,7 @@ final class TcpConnection implements Runnable {
             }
             why = r.label();
         }
-        if (listener.settings().accessLog() && AccessLog.enabled()) {
+        if (listener.settings().accessLog()) {
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
             Backend b = backend;
             StringBuilder line = new StringBuilder(192)

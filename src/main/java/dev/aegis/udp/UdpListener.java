@@ -477,7 +477,7 @@ public final class UdpListener implements AutoCloseable {
         if (reason == EndReason.IDLE_TIMEOUT) {
             sessionsExpired.increment();
         }
-        if (settings.accessLog() && AccessLog.enabled()) {
+        if (settings.accessLog()) {
             AccessLog.write(s.accessLine(reason, System.nanoTime()));
         }
         return true;

@@ -346,6 +346,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void binaryAndOtherTagsGiveAClearErrorAtTheirPath() {
+        String weight = MINIMAL + "      weight: ";
+        assertEquals(List.of(new ConfigError("proxy.backends[0].weight", "expected a whole number, got binary data (!!binary)")),
+                errorsOf(weight + "!!binary aGVsbG8=\n"));
+        assertEquals(List.of(new ConfigError("proxy.backends[0].weight", "invalid base64 in a !!binary value at line 6, "
+                        + "column 29: Illegal character '@' (code 0x40) in base64 content")),
+                errorsOf(weight + "!!binary '@@@'\n"));
+        // Tags Jackson does not know are dropped: the value is read as the text it is.
+        assertEquals(List.of(new ConfigError("proxy.backends[0].weight", "expected a whole number, got \"x\"")),
+                errorsOf(weight + "!!python/object:os.system x\n"));
+        assertEquals(List.of(new ConfigError("proxy.backends[0].weight", "expected a whole number, got \"3\"")),
+                errorsOf(weight + "!custom 3\n"));
+    }
+
+    @Test
+    void aNumberBeyondTheLengthLimitIsNamedInOurWords() {
+        assertEquals(List.of(new ConfigError("proxy.backends[0].weight", "number too long: 1200 digits (at most 1000)")),
+                errorsOf(MINIMAL + "      weight: !!int " + "9".repeat(1200) + "\n"));
+    }
+
+    @Test
+    void aDuplicateKeyIsNamedByItsPath() {
+        assertEquals(List.of(new ConfigError("proxy.backends[0].weight", "duplicate key (a key may appear only once in a map)")),
+                errorsOf(MINIMAL + "      weight: 3\n      weight: 4\n"));
+    }
+
+    @Test
     void textBeyondTheSizeLimitIsRejected() {
         List<ConfigError> errors = errorsOf(MINIMAL + "#" + "x".repeat(YamlTree.MAX_CODE_POINTS) + "\n");
         assertEquals(List.of(new ConfigError("(file)", "larger than the limit of 4194304 characters")), errors);
