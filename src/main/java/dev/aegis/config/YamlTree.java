@@ -74,9 +74,10 @@ final class YamlTree {
     }
 
     private static YAMLFactory createFactory() {
+        // Of SnakeYAML's limits only the code point limit acts here: its alias, nesting and duplicate
+        // key options belong to its composer, which Jackson does not use (see the class comment).
         LoaderOptions options = new LoaderOptions();
         options.setCodePointLimit(MAX_CODE_POINTS);
-        // "key:" with nothing after it is null (the default applies), as in every YAML 1.2 reader.
         StreamReadConstraints limits = StreamReadConstraints.builder()
                 .maxNestingDepth(MAX_DEPTH)
                 .maxNumberLength(MAX_NUMBER_LENGTH)
@@ -88,6 +89,7 @@ final class YamlTree {
                 .loaderOptions(options)
                 .streamReadConstraints(limits)
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                // "key:" with nothing after it is null (the default applies), as in every YAML 1.2 reader.
                 .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
                 .build();
     }
