@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +30,11 @@ public final class Main {
     static final int RUNTIME_ERROR = 1;
     static final int USAGE = 2;
     private static final String DEFAULT_CONFIG = "conf/aegis.yaml";
+    /**
+     * System property naming a file that {@code start} writes once every listener is bound (what
+     * {@code bin/aegis start -d} waits for): readiness that does not depend on the log level.
+     */
+    static final String READY_FILE_PROPERTY = "aegis.ready-file";
     private static final java.util.Set<String> CONTROL_COMMANDS =
             java.util.Set.of("reload", "drain", "resume", "status", "health", "backends");
 
@@ -147,35 +154,47 @@ public final class Main {
         for (String w : loaded.warnings()) {
             log.warn("config warning: {}", w);
         }
-        Aegis aegis = new Aegis(file.toAbsolutePath(), loaded.config());
+        Daemon daemon;
         try {
-            aegis.start();
+            daemon = Daemon.start(file.toAbsolutePath(), loaded.config());
         } catch (IOException e) {
             err.println("aegis: " + e.getMessage());
             return RUNTIME_ERROR;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
+        ExecutorService reloads = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("aegis-reload").daemon(true).factory());
         Runnable stop = () -> {
             if (stopping.compareAndSet(false, true)) {
                 Thread.ofPlatform().name("aegis-shutdown").start(() -> {
-                    aegis.shutdown();
+                    reloads.shutdown();
+                    daemon.shutdown();
                     stopped.countDown();
                 });
+            }
+        };
+        // One reload at a time, on one thread; a burst of SIGHUPs while one waits is one reload.
+        AtomicBoolean reloadPending = new AtomicBoolean();
+        Runnable reload = () -> {
+            reloadPending.set(false); // a SIGHUP from now on asks for one more reload
+            ProxyControl.ReloadResult r = daemon.core().reload();
+            if (!r.ok()) {
+                for (String e : r.errors()) {
+                    log.warn("reload error: {}", e);
+                }
             }
         };
         // sun.misc.Signal (jdk.unsupported) is the JDK's only way to catch SIGHUP for a reload;
         // TERM and INT go through it too so that a graceful stop can end with exit code 0.
         Signal.handle(new Signal("TERM"), s -> stop.run());
         Signal.handle(new Signal("INT"), s -> stop.run());
-        Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().name("aegis-reload").start(() -> {
-            Aegis.ReloadResult r = aegis.reload();
-            if (!r.ok()) {
-                for (String e : r.errors()) {
-                    log.warn("reload error: {}", e);
-                }
+        Signal.handle(new Signal("HUP"), s -> {
+            if (!stopping.get() && reloadPending.compareAndSet(false, true)) {
+                reloads.execute(reload);
             }
-        }));
+        });
+        signalReady(err);
         if (ready != null) {
             ready.run();
         }
@@ -185,6 +204,19 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    /** Writes the ready file named by {@value #READY_FILE_PROPERTY}, if any: every listener is bound. */
+    private static void signalReady(PrintStream err) {
+        String name = System.getProperty(READY_FILE_PROPERTY);
+        if (name == null || name.isEmpty()) {
+            return;
+        }
+        try {
+            Files.writeString(Path.of(name), ProcessHandle.current().pid() + "\n");
+        } catch (IOException e) {
+            err.println("aegis: cannot write the ready file " + name + ": " + e.getMessage());
+        }
     }
 
     /** Demo backends on 3000-3002 (HTTP) and 5001-5003 (UDP echo), then the proxy on conf/demo.yaml. */
