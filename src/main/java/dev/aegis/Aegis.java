@@ -18,9 +18,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongConsumer;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -232,26 +232,6 @@ public final class Aegis implements ProxyControl, AutoCloseable {
 
     public AegisConfig config() {
         return config;
-    }
-
-    public Path configFile() {
-        return configFile;
-    }
-
-    public long generation() {
-        return generation.get();
-    }
-
-    public long reloadsOk() {
-        return reloadsOk.get();
-    }
-
-    public long reloadsFailed() {
-        return reloadsFailed.get();
-    }
-
-    public long startedAtMillis() {
-        return startedAtMillis;
     }
 
     /**

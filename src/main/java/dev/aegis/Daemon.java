@@ -5,7 +5,6 @@ import dev.aegis.config.AegisConfig;
 import dev.aegis.metrics.ConnectLatency;
 import dev.aegis.metrics.ProxyMetrics;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,13 +73,9 @@ final class Daemon {
                 s.version(),
                 s.tcpListener().map(l -> Aegis.hostPort(l.address())).orElse("-"),
                 s.udpListener().map(l -> Aegis.hostPort(l.address())).orElse("-"),
-                hostPort(admin.address()), hostPort(metrics.address()),
+                Aegis.hostPort(admin.address()), Aegis.hostPort(metrics.address()),
                 c.proxy().backends().size(), c.proxy().loadBalancing().algorithm().yamlName(),
                 s.generation());
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        return Aegis.hostPort(a);
     }
 
     Aegis core() {

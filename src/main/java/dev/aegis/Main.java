@@ -12,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -163,37 +161,28 @@ public final class Main {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
-        ExecutorService reloads = Executors.newSingleThreadExecutor(
-                Thread.ofPlatform().name("aegis-reload").daemon(true).factory());
-        Runnable stop = () -> {
-            if (stopping.compareAndSet(false, true)) {
-                Thread.ofPlatform().name("aegis-shutdown").start(() -> {
-                    reloads.shutdown();
-                    daemon.shutdown();
-                    stopped.countDown();
-                });
-            }
-        };
-        // One reload at a time, on one thread; a burst of SIGHUPs while one waits is one reload.
-        AtomicBoolean reloadPending = new AtomicBoolean();
-        Runnable reload = () -> {
-            reloadPending.set(false); // a SIGHUP from now on asks for one more reload
+        SerialReloads reloads = new SerialReloads(() -> {
             ProxyControl.ReloadResult r = daemon.core().reload();
             if (!r.ok()) {
                 for (String e : r.errors()) {
                     log.warn("reload error: {}", e);
                 }
             }
+        });
+        Runnable stop = () -> {
+            if (stopping.compareAndSet(false, true)) {
+                Thread.ofPlatform().name("aegis-shutdown").start(() -> {
+                    reloads.close();
+                    daemon.shutdown();
+                    stopped.countDown();
+                });
+            }
         };
         // sun.misc.Signal (jdk.unsupported) is the JDK's only way to catch SIGHUP for a reload;
         // TERM and INT go through it too so that a graceful stop can end with exit code 0.
         Signal.handle(new Signal("TERM"), s -> stop.run());
         Signal.handle(new Signal("INT"), s -> stop.run());
-        Signal.handle(new Signal("HUP"), s -> {
-            if (!stopping.get() && reloadPending.compareAndSet(false, true)) {
-                reloads.execute(reload);
-            }
-        });
+        Signal.handle(new Signal("HUP"), s -> reloads.request()); // one at a time, on one thread
         signalReady(err);
         if (ready != null) {
             ready.run();
