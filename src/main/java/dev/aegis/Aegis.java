@@ -1,7 +1,6 @@
 package dev.aegis;
 
 import dev.aegis.accesslog.AccessLog;
-import dev.aegis.admin.AdminServer;
 import dev.aegis.backend.Backend;
 import dev.aegis.config.AegisConfig;
 import dev.aegis.config.BackendConfig;
@@ -9,7 +8,6 @@ import dev.aegis.config.ConfigException;
 import dev.aegis.config.ConfigLoader;
 import dev.aegis.config.LoadedConfig;
 import dev.aegis.health.HealthChecker;
-import dev.aegis.metrics.ProxyMetrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -22,26 +20,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running Aegis: owns the service built from the config, the health checker, the
- * housekeeping scheduler, and the lifecycle: start, reload, drain, shutdown. The config is an
- * immutable snapshot; a reload validates a new one and applies it as a whole, or changes nothing.
+ * The proxy core: owns the service built from the config, the health checker, the housekeeping
+ * scheduler, and the lifecycle: start, reload, drain, shutdown. The config is an immutable
+ * snapshot; a reload validates a new one and applies it as a whole, or changes nothing. The
+ * layers that look at it (metrics, admin API) are built by {@link Daemon} and see it through
+ * {@link ProxyControl} and {@link #status()}.
  */
-public final class Aegis implements AutoCloseable {
+public final class Aegis implements ProxyControl, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Aegis.class);
-
-    static {
-        // The admin API and the metrics endpoint run on the JDK's HTTP server, which reads this
-        // once, when the first server starts. Its default (380 KB of request headers) is far more
-        // than any admin or scrape request needs: answer bigger ones with 431 instead of reading them.
-        if (System.getProperty("sun.net.httpserver.maxReqHeaderSize") == null) {
-            System.setProperty("sun.net.httpserver.maxReqHeaderSize", "16384");
-        }
-    }
 
     private final Path configFile;
     private final long startedAtMillis = System.currentTimeMillis();
@@ -56,13 +48,22 @@ public final class Aegis implements AutoCloseable {
     private final Service service;
     private volatile AegisConfig config;
     private ScheduledFuture<?> sweep;
-    private ProxyMetrics metrics;
-    private AdminServer admin;
+    /** Test hook: runs after a reload has read the file and before it applies it. */
+    private volatile Runnable afterConfigRead = () -> { };
 
+    /** A core whose backend connect times go nowhere (tests, tools). */
     public Aegis(Path configFile, AegisConfig config) {
+        this(configFile, config, nanos -> { });
+    }
+
+    /**
+     * @param connectLatency receives the time of every successful backend connect, in nanoseconds
+     *                       (the metrics' histogram); called on the data path, so it must be cheap
+     */
+    public Aegis(Path configFile, AegisConfig config, LongConsumer connectLatency) {
         this.configFile = configFile;
         this.config = config;
-        this.service = new Service("proxy", config, health);
+        this.service = new Service("proxy", config, health, connectLatency);
     }
 
     /** Binds every listener and starts serving. A bind failure throws and leaves nothing running. */
@@ -71,50 +72,37 @@ public final class Aegis implements AutoCloseable {
         try {
             try {
                 service.start(config);
-                metrics = new ProxyMetrics(this);
-                metrics.start(config.admin().metricsAddress().resolve());
-                // the token is read per request, so it follows reloads (AEGIS_API_TOKEN is applied by the loader)
-                admin = new AdminServer(this, config.admin().apiAddress().resolve(), () -> this.config.admin().apiToken());
-                admin.start();
             } catch (IOException e) {
                 close();
                 throw e;
             }
             scheduleSweep(config);
             housekeeping.scheduleWithFixedDelay(this::sweepRateLimits, 5, 5, TimeUnit.SECONDS);
-            log.info("aegis started version={} tcp={} udp={} admin={} metrics={} backends={} algorithm={} generation={}",
-                    Version.get(),
-                    service.tcpListener().map(l -> hostPort(l.localAddress())).orElse("-"),
-                    service.udpListener().map(l -> hostPort(l.localAddress())).orElse("-"),
-                    hostPort(admin.address()), hostPort(metrics.address()),
-                    config.proxy().backends().size(), config.proxy().loadBalancing().algorithm().yamlName(),
-                    generation.get());
         } finally {
             lifecycle.unlock();
         }
     }
 
-    /** The outcome of a reload: the new generation, or every error with nothing changed. */
-    public record ReloadResult(boolean ok, long generation, List<String> errors, List<String> warnings) {
-    }
-
     /**
      * Re-reads the config file. Invalid: nothing changes and the errors are returned. Valid:
      * pools, algorithm, limits and timeouts change in place (open connections carry on); a
-     * changed listen address is bound anew before the old listener stops accepting.
+     * changed listen address is bound anew before the old listener stops accepting. The file is
+     * read under the lifecycle lock, so of two overlapping reloads the last applies the newest file.
      */
+    @Override
     public ReloadResult reload() {
-        LoadedConfig loaded;
-        try {
-            loaded = ConfigLoader.load(configFile);
-        } catch (ConfigException e) {
-            List<String> errors = e.errors().stream().map(Object::toString).toList();
-            reloadsFailed.incrementAndGet();
-            log.warn("reload rejected file={} errors={} first=\"{}\"", configFile, errors.size(), errors.get(0));
-            return new ReloadResult(false, generation.get(), errors, List.of());
-        }
         lifecycle.lock();
         try {
+            LoadedConfig loaded;
+            try {
+                loaded = ConfigLoader.load(configFile);
+            } catch (ConfigException e) {
+                List<String> errors = e.errors().stream().map(Object::toString).toList();
+                reloadsFailed.incrementAndGet();
+                log.warn("reload rejected file={} errors={} first=\"{}\"", configFile, errors.size(), errors.get(0));
+                return new ReloadResult(false, generation.get(), errors, List.of());
+            }
+            afterConfigRead.run();
             AegisConfig next = loaded.config();
             try {
                 service.apply(config, next);
@@ -175,6 +163,7 @@ public final class Aegis implements AutoCloseable {
     }
 
     /** Stops (true) or resumes (false) accepting new connections and sessions; open ones carry on. */
+    @Override
     public void setDraining(boolean draining) {
         lifecycle.lock();
         try {
@@ -196,6 +185,21 @@ public final class Aegis implements AutoCloseable {
     public void shutdown() {
         lifecycle.lock();
         try {
+            drainForShutdown();
+            close();
+            log.info("stopped");
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    /**
+     * The first half of {@link #shutdown}: stop accepting and wait up to
+     * {@code shutdown.drain_timeout} for open connections to finish. {@link #close} ends the rest.
+     */
+    public void drainForShutdown() {
+        lifecycle.lock();
+        try {
             Duration timeout = config.shutdown().drainTimeout();
             log.info("shutting down: draining open connections drain_timeout_ms={} active={}",
                     timeout.toMillis(), service.activeConnections());
@@ -208,8 +212,6 @@ public final class Aegis implements AutoCloseable {
             if (left > 0) {
                 log.warn("drain timeout reached, closing connections active={}", left);
             }
-            close();
-            log.info("stopped");
         } finally {
             lifecycle.unlock();
         }
@@ -218,12 +220,6 @@ public final class Aegis implements AutoCloseable {
     /** Closes everything now. */
     @Override
     public void close() {
-        if (admin != null) {
-            admin.close();
-        }
-        if (metrics != null) {
-            metrics.close();
-        }
         housekeeping.shutdownNow();
         health.close();
         service.close();
@@ -238,30 +234,11 @@ public final class Aegis implements AutoCloseable {
         return config;
     }
 
-    public Path configFile() {
-        return configFile;
-    }
-
-    public long generation() {
-        return generation.get();
-    }
-
-    public long reloadsOk() {
-        return reloadsOk.get();
-    }
-
-    public long reloadsFailed() {
-        return reloadsFailed.get();
-    }
-
-    public long startedAtMillis() {
-        return startedAtMillis;
-    }
-
     /**
      * Adds a backend at run time (admin API): it lives until the next reload, which returns to
      * the file. @return false when the pool already has that address or does not exist
      */
+    @Override
     public boolean addBackend(boolean udp, BackendConfig backend) {
         lifecycle.lock();
         try {
@@ -276,6 +253,7 @@ public final class Aegis implements AutoCloseable {
     }
 
     /** Removes a backend at run time; its open connections finish. @return false if unknown */
+    @Override
     public boolean removeBackend(boolean udp, String id) {
         lifecycle.lock();
         try {
@@ -287,6 +265,36 @@ public final class Aegis implements AutoCloseable {
         } finally {
             lifecycle.unlock();
         }
+    }
+
+    /** What the admin API reports and the metrics export, read now. */
+    public ProxyStatus status() {
+        return new ProxyStatus(Version.get(),
+                (System.currentTimeMillis() - startedAtMillis) / 1000,
+                service.draining(),
+                generation.get(),
+                reloadsOk.get(),
+                reloadsFailed.get(),
+                configFile,
+                config,
+                service.tcpListener().map(l -> new ProxyStatus.Listener(l.localAddress(), l.stats().acceptedConnections())),
+                service.udpListener().map(l -> new ProxyStatus.Listener(l.localAddress(), 0)),
+                service.activeConnections(),
+                service.udpSessions(),
+                Service.describe(service.tcpPool()),
+                service.udpPool().map(Service::describe),
+                service.tcpTotals(),
+                service.udpTotals());
+    }
+
+    /** Test hook: {@code hook} runs in every reload between reading the file and applying it. */
+    void afterConfigRead(Runnable hook) {
+        this.afterConfigRead = hook;
+    }
+
+    /** Test hook: whether {@code thread} waits for the lifecycle lock. */
+    boolean waitsForLifecycle(Thread thread) {
+        return lifecycle.hasQueuedThread(thread);
     }
 
     static String hostPort(InetSocketAddress a) {

@@ -30,6 +30,11 @@ public final class Main {
     static final int RUNTIME_ERROR = 1;
     static final int USAGE = 2;
     private static final String DEFAULT_CONFIG = "conf/aegis.yaml";
+    /**
+     * System property naming a file that {@code start} writes once every listener is bound (what
+     * {@code bin/aegis start -d} waits for): readiness that does not depend on the log level.
+     */
+    static final String READY_FILE_PROPERTY = "aegis.ready-file";
     private static final java.util.Set<String> CONTROL_COMMANDS =
             java.util.Set.of("reload", "drain", "resume", "status", "health", "backends");
 
@@ -157,19 +162,28 @@ public final class Main {
         for (String w : loaded.warnings()) {
             log.warn("config warning: {}", w);
         }
-        Aegis aegis = new Aegis(file.toAbsolutePath(), loaded.config());
+        Daemon daemon;
         try {
-            aegis.start();
+            daemon = Daemon.start(file.toAbsolutePath(), loaded.config());
         } catch (IOException e) {
             err.println("aegis: " + e.getMessage());
             return RUNTIME_ERROR;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
+        SerialReloads reloads = new SerialReloads(() -> {
+            ProxyControl.ReloadResult r = daemon.core().reload();
+            if (!r.ok()) {
+                for (String e : r.errors()) {
+                    log.warn("reload error: {}", e);
+                }
+            }
+        });
         Runnable stop = () -> {
             if (stopping.compareAndSet(false, true)) {
                 Thread.ofPlatform().name("aegis-shutdown").start(() -> {
-                    aegis.shutdown();
+                    reloads.close();
+                    daemon.shutdown();
                     stopped.countDown();
                 });
             }
@@ -178,14 +192,8 @@ public final class Main {
         // TERM and INT go through it too so that a graceful stop can end with exit code 0.
         Signal.handle(new Signal("TERM"), s -> stop.run());
         Signal.handle(new Signal("INT"), s -> stop.run());
-        Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().name("aegis-reload").start(() -> {
-            Aegis.ReloadResult r = aegis.reload();
-            if (!r.ok()) {
-                for (String e : r.errors()) {
-                    log.warn("reload error: {}", e);
-                }
-            }
-        }));
+        Signal.handle(new Signal("HUP"), s -> reloads.request()); // one at a time, on one thread
+        signalReady(err);
         if (ready != null) {
             ready.run();
         }
@@ -195,6 +203,19 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return OK;
+    }
+
+    /** Writes the ready file named by {@value #READY_FILE_PROPERTY}, if any: every listener is bound. */
+    private static void signalReady(PrintStream err) {
+        String name = System.getProperty(READY_FILE_PROPERTY);
+        if (name == null || name.isEmpty()) {
+            return;
+        }
+        try {
+            Files.writeString(Path.of(name), ProcessHandle.current().pid() + "\n");
+        } catch (IOException e) {
+            err.println("aegis: cannot write the ready file " + name + ": " + e.getMessage());
+        }
     }
 
     /** Demo backends on 3000-3002 (HTTP) and 5001-5003 (UDP echo), then the proxy on conf/demo.yaml. */

@@ -8,15 +8,20 @@ import dev.aegis.config.BackendConfig;
 import dev.aegis.config.HostPort;
 import dev.aegis.config.ProxyConfig;
 import dev.aegis.health.HealthChecker;
+import dev.aegis.tcp.CloseReason;
 import dev.aegis.tcp.RejectReason;
 import dev.aegis.tcp.TcpListener;
 import dev.aegis.tcp.TcpSettings;
+import dev.aegis.tcp.TcpStats;
 import dev.aegis.traffic.RateLimiter;
 import dev.aegis.udp.UdpListener;
 import dev.aegis.udp.UdpSettings;
+import dev.aegis.udp.UdpStats;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongConsumer;
@@ -40,16 +45,27 @@ public final class Service {
     private volatile BackendPool udpPool;
     private volatile TcpListener tcpListener;
     private volatile UdpListener udpListener;
-    private volatile LongConsumer connectLatencyObserver = nanos -> { };
+    private final LongConsumer connectLatency;
     private volatile RateLimiter rateLimiter;
     private volatile boolean draining;
     /** Listeners replaced by a reload: they accept nothing and are closed once their traffic ended. */
     private final List<TcpListener> retiredTcp = new CopyOnWriteArrayList<>();
     private final List<UdpListener> retiredUdp = new CopyOnWriteArrayList<>();
+    /** The counters of every TCP listener since start (one per listen address move): the totals never go backwards. */
+    private final List<TcpStats> everyTcp = new CopyOnWriteArrayList<>();
+    /** Guards {@link #closedUdp} and the removal of closed listeners from {@link #retiredUdp}. */
+    private final Object udpTotalsLock = new Object();
+    /** The final counters of the UDP listeners closed since start. */
+    private UdpStats closedUdp = ZERO_UDP;
+    private static final UdpStats ZERO_UDP = new UdpStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
-    Service(String name, AegisConfig config, HealthChecker health) {
+    /**
+     * @param connectLatency receives the time of every successful backend connect, in nanoseconds
+     */
+    Service(String name, AegisConfig config, HealthChecker health, LongConsumer connectLatency) {
         this.name = name;
         this.health = health;
+        this.connectLatency = connectLatency;
         ProxyConfig p = config.proxy();
         this.rateLimiter = new RateLimiter(p.traffic().rateLimit());
         this.tcpPool = new BackendPool("tcp", resolve(p.backends()), p.loadBalancing(), p.circuitBreaker());
@@ -64,9 +80,10 @@ public final class Service {
         try {
             if (p.listen().tcp().isPresent()) {
                 tcpListener = bindTcp(p.listen().tcp().get(), config);
+                everyTcp.add(tcpListener.stats());
             }
             if (p.listen().udp().isPresent()) {
-                udpListener = bindUdp(p.listen().udp().get(), config);
+                udpListener = bindUdp(p.listen().udp().get(), config, udpPool);
             }
         } catch (IOException e) {
             close();
@@ -76,23 +93,17 @@ public final class Service {
     }
 
     private TcpListener bindTcp(HostPort address, AegisConfig config) throws IOException {
-        TcpListener l = new TcpListener(address.resolve(), tcpPool, TcpSettings.from(config));
+        TcpListener l = new TcpListener(address.resolve(), tcpPool, TcpSettings.from(config), connectLatency);
         l.setClientHasher(Balancers::hashClient);
         l.setAdmission(client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED);
         l.setBandwidthBuckets(() -> rateLimiter.newBandwidthBucket());
         l.setDraining(draining);
-        l.setConnectLatencyObserver(nanos -> connectLatencyObserver.accept(nanos));
         l.start();
         return l;
     }
 
-    /** Receives the backend connect time (nanoseconds) of every TCP listener, current and future. */
-    public void setConnectLatencyObserver(LongConsumer observer) {
-        this.connectLatencyObserver = observer;
-    }
-
-    private UdpListener bindUdp(HostPort address, AegisConfig config) throws IOException {
-        UdpListener l = new UdpListener(address.resolve(), udpPool, udpSettings(config));
+    private UdpListener bindUdp(HostPort address, AegisConfig config, BackendPool pool) throws IOException {
+        UdpListener l = new UdpListener(address.resolve(), pool, udpSettings(config));
         l.setDraining(draining);
         l.start();
         return l;
@@ -106,7 +117,8 @@ public final class Service {
 
     /**
      * Applies a validated config. New listen addresses are bound first: if one cannot be bound,
-     * this throws before anything changed. Then pools, limits and timeouts change in place.
+     * this throws before anything changed (a UDP pool it would have added included). Then pools,
+     * limits and timeouts change in place, on the listeners a reload retired too.
      */
     void apply(AegisConfig previous, AegisConfig next) throws IOException {
         ProxyConfig p = next.proxy();
@@ -114,8 +126,9 @@ public final class Service {
         Optional<HostPort> oldUdp = previous.proxy().listen().udp();
         boolean tcpMoved = !p.listen().tcp().equals(oldTcp);
         boolean udpMoved = !p.listen().udp().equals(oldUdp);
-        if (udpPool == null && p.listen().udp().isPresent()) {
-            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
+        BackendPool nextUdpPool = udpPool;
+        if (nextUdpPool == null && p.listen().udp().isPresent()) {
+            nextUdpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
         }
         TcpListener newTcp = null;
         UdpListener newUdp = null;
@@ -124,7 +137,7 @@ public final class Service {
                 newTcp = bindTcp(p.listen().tcp().get(), next);
             }
             if (udpMoved && p.listen().udp().isPresent()) {
-                newUdp = bindUdp(p.listen().udp().get(), next);
+                newUdp = bindUdp(p.listen().udp().get(), next, nextUdpPool);
             }
         } catch (IOException e) {
             if (newTcp != null) {
@@ -132,6 +145,7 @@ public final class Service {
             }
             throw e;
         }
+        udpPool = nextUdpPool;
         rateLimiter = rateLimiter.reconfigure(p.traffic().rateLimit());
         tcpPool.reconfigure(resolve(p.backends()), p.loadBalancing(), p.circuitBreaker());
         if (udpPool != null) {
@@ -143,6 +157,9 @@ public final class Service {
                 retiredTcp.add(tcpListener);
             }
             tcpListener = newTcp;
+            if (newTcp != null) {
+                everyTcp.add(newTcp.stats());
+            }
         }
         if (udpMoved) {
             if (udpListener != null) {
@@ -151,11 +168,20 @@ public final class Service {
             }
             udpListener = newUdp;
         }
+        // Retired listeners too: their open connections and sessions get the new timeouts.
+        TcpSettings tcpSettings = TcpSettings.from(next);
         if (tcpListener != null) {
-            tcpListener.reconfigure(TcpSettings.from(next));
+            tcpListener.reconfigure(tcpSettings);
         }
+        for (TcpListener old : retiredTcp) {
+            old.reconfigure(tcpSettings);
+        }
+        UdpSettings udp = udpSettings(next);
         if (udpListener != null) {
-            udpListener.reconfigure(udpSettings(next));
+            udpListener.reconfigure(udp);
+        }
+        for (UdpListener old : retiredUdp) {
+            old.reconfigure(udp);
         }
         watchHealth();
     }
@@ -204,7 +230,10 @@ public final class Service {
         for (UdpListener old : retiredUdp) {
             if (old.sessionCount() == 0) {
                 old.close();
-                retiredUdp.remove(old);
+                synchronized (udpTotalsLock) {
+                    closedUdp = plus(closedUdp, old.stats());
+                    retiredUdp.remove(old);
+                }
             }
         }
     }
@@ -247,6 +276,65 @@ public final class Service {
             n += old.sessionCount();
         }
         return n;
+    }
+
+    /** TCP counters summed over every listener since start. */
+    ProxyStatus.TcpTotals tcpTotals() {
+        int active = 0;
+        long accepted = 0;
+        long from = 0;
+        long to = 0;
+        Map<RejectReason, Long> rejected = new EnumMap<>(RejectReason.class);
+        Map<CloseReason, Long> closed = new EnumMap<>(CloseReason.class);
+        for (TcpStats s : everyTcp) {
+            active += s.activeConnections();
+            accepted += s.acceptedConnections();
+            from += s.bytesFromClients();
+            to += s.bytesToClients();
+            for (RejectReason r : RejectReason.values()) {
+                rejected.merge(r, s.rejected(r), Long::sum);
+            }
+            for (CloseReason r : CloseReason.values()) {
+                closed.merge(r, s.closed(r), Long::sum);
+            }
+        }
+        return new ProxyStatus.TcpTotals(active, accepted, from, to, rejected, closed);
+    }
+
+    /** UDP counters summed over every listener since start (all zero without a UDP listener). */
+    UdpStats udpTotals() {
+        synchronized (udpTotalsLock) {
+            UdpStats sum = closedUdp;
+            UdpListener current = udpListener;
+            if (current != null && !retiredUdp.contains(current)) {
+                sum = plus(sum, current.stats());
+            }
+            for (UdpListener old : retiredUdp) {
+                sum = plus(sum, old.stats());
+            }
+            return sum;
+        }
+    }
+
+    private static UdpStats plus(UdpStats a, UdpStats b) {
+        return new UdpStats(a.activeSessions() + b.activeSessions(),
+                a.sessionsCreated() + b.sessionsCreated(), a.sessionsExpired() + b.sessionsExpired(),
+                a.sessionsEnded() + b.sessionsEnded(), a.droppedMaxSessions() + b.droppedMaxSessions(),
+                a.droppedNoBackend() + b.droppedNoBackend(), a.droppedRateLimited() + b.droppedRateLimited(),
+                a.droppedDraining() + b.droppedDraining(), a.droppedPacketRate() + b.droppedPacketRate(),
+                a.datagramsUnsent() + b.datagramsUnsent(), a.packetsFromClients() + b.packetsFromClients(),
+                a.bytesFromClients() + b.bytesFromClients(), a.packetsToClients() + b.packetsToClients(),
+                a.bytesToClients() + b.bytesToClients());
+    }
+
+    /** A pool's current members and their live numbers. */
+    static ProxyStatus.Pool describe(BackendPool pool) {
+        List<ProxyStatus.Backend> backends = new ArrayList<>();
+        for (Backend b : pool.current().backends()) {
+            backends.add(new ProxyStatus.Backend(b.id(), b.weight(), b.isHealthy(), b.circuit().phase(),
+                    b.activeConnections(), b.totalConnections(), b.failedConnections()));
+        }
+        return new ProxyStatus.Pool(pool.name(), backends);
     }
 
     /** Closes every listener, connection and session now. */

@@ -1,7 +1,8 @@
 package dev.aegis.admin;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.aegis.Aegis;
+import dev.aegis.ProxyControl;
+import dev.aegis.ProxyStatus;
 import dev.aegis.config.HostResolver;
 import java.io.IOException;
 import java.net.BindException;
@@ -48,19 +49,21 @@ public final class AdminServer implements AutoCloseable {
     private volatile ThreadPoolExecutor executor;
 
     /**
-     * @param aegis    the instance to report on and control
+     * @param control  the lifecycle operations of the proxy
+     * @param status   a fresh snapshot of the proxy, taken per request
      * @param address  where to listen; port 0 picks a free port
      * @param apiToken read on every POST and DELETE: empty or null means no token is required
      */
-    public AdminServer(Aegis aegis, InetSocketAddress address, Supplier<String> apiToken) {
+    public AdminServer(ProxyControl control, Supplier<ProxyStatus> status, InetSocketAddress address,
+                       Supplier<String> apiToken) {
         this.bindAddress = address;
-        HealthHandler health = new HealthHandler(aegis);
-        StatusHandler status = new StatusHandler(aegis);
-        LifecycleHandler lifecycle = new LifecycleHandler(aegis);
-        BackendsHandler backends = new BackendsHandler(aegis, HostResolver.SYSTEM);
+        HealthHandler health = new HealthHandler(status);
+        StatusHandler statusHandler = new StatusHandler(status);
+        LifecycleHandler lifecycle = new LifecycleHandler(control, status);
+        BackendsHandler backends = new BackendsHandler(control, status, HostResolver.SYSTEM);
         this.router = new Router(new BearerAuth(apiToken))
                 .on("GET", "/health", health::health)
-                .on("GET", "/status", status::status)
+                .on("GET", "/status", statusHandler::status)
                 .on("POST", "/reload", lifecycle::reload)
                 .on("POST", "/drain", lifecycle::drain)
                 .on("POST", "/resume", lifecycle::resume)

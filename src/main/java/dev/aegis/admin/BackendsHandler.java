@@ -2,8 +2,8 @@ package dev.aegis.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.aegis.Aegis;
-import dev.aegis.Service;
+import dev.aegis.ProxyControl;
+import dev.aegis.ProxyStatus;
 import dev.aegis.config.Addresses;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.HostPort;
@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /backends}, {@code POST /backends} and {@code DELETE /backends/{address}}. Backends
@@ -25,19 +26,21 @@ final class BackendsHandler {
 
     private static final Set<String> FIELDS = Set.of("address", "weight", "max_connections", "pool");
 
-    private final Aegis aegis;
+    private final ProxyControl control;
+    private final Supplier<ProxyStatus> status;
     private final HostResolver resolver;
 
-    BackendsHandler(Aegis aegis, HostResolver resolver) {
-        this.aegis = aegis;
+    BackendsHandler(ProxyControl control, Supplier<ProxyStatus> status, HostResolver resolver) {
+        this.control = control;
+        this.status = status;
         this.resolver = resolver;
     }
 
     Reply list(ApiRequest request) {
-        Service service = aegis.service();
+        ProxyStatus s = status.get();
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("backends", BackendViews.list(service.tcpPool(), BackendViews::listing));
-        body.put("udp_backends", BackendViews.list(service.udpPool().orElse(null), BackendViews::listing));
+        body.put("backends", BackendViews.list(s.tcpPool(), BackendViews::listing));
+        body.put("udp_backends", BackendViews.list(s.udpPool().orElse(null), BackendViews::listing));
         return Reply.ok(body);
     }
 
@@ -69,7 +72,7 @@ final class BackendsHandler {
         }
         String poolName = udp ? "udp" : "tcp";
         BackendConfig backend = new BackendConfig(address, weight, maxConnections, Optional.empty());
-        if (!aegis.addBackend(udp, backend)) {
+        if (!control.addBackend(udp, backend)) {
             throw new ApiException(409, "backend " + backend.id() + " is already in the " + poolName + " pool");
         }
         Map<String, Object> reply = new LinkedHashMap<>();
@@ -95,7 +98,7 @@ final class BackendsHandler {
             throw new ApiException(400, "invalid address \"" + request.pathTail() + "\": " + e.getMessage());
         }
         String poolName = udp ? "udp" : "tcp";
-        if (!aegis.removeBackend(udp, id)) {
+        if (!control.removeBackend(udp, id)) {
             throw new ApiException(404, "no backend " + id + " in the " + poolName + " pool");
         }
         Map<String, Object> reply = new LinkedHashMap<>();
@@ -145,7 +148,7 @@ final class BackendsHandler {
         return switch (name) {
             case "tcp" -> false;
             case "udp" -> {
-                if (aegis.service().udpPool().isEmpty()) {
+                if (status.get().udpPool().isEmpty()) {
                     errors.add("pool: there is no udp pool (proxy.listen.udp is not configured)");
                 }
                 yield true;

@@ -1,17 +1,21 @@
 package dev.aegis.admin;
 
-import dev.aegis.Aegis;
+import dev.aegis.ProxyControl;
+import dev.aegis.ProxyStatus;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** {@code POST /reload}, {@code POST /drain} and {@code POST /resume}. */
 final class LifecycleHandler {
 
-    private final Aegis aegis;
+    private final ProxyControl control;
+    private final Supplier<ProxyStatus> status;
 
-    LifecycleHandler(Aegis aegis) {
-        this.aegis = aegis;
+    LifecycleHandler(ProxyControl control, Supplier<ProxyStatus> status) {
+        this.control = control;
+        this.status = status;
     }
 
     /**
@@ -19,7 +23,7 @@ final class LifecycleHandler {
      * or 400 {@code {"status":"rejected","error":...,"errors":[...]}} with nothing changed.
      */
     Reply reload(ApiRequest request) {
-        Aegis.ReloadResult result = aegis.reload();
+        ProxyControl.ReloadResult result = control.reload();
         Map<String, Object> body = new LinkedHashMap<>();
         if (result.ok()) {
             body.put("status", "reloaded");
@@ -38,17 +42,17 @@ final class LifecycleHandler {
     }
 
     Reply drain(ApiRequest request) {
-        aegis.setDraining(true);
+        control.setDraining(true);
         return state();
     }
 
     Reply resume(ApiRequest request) {
-        aegis.setDraining(false);
+        control.setDraining(false);
         return state();
     }
 
     private Reply state() {
-        boolean draining = aegis.draining();
+        boolean draining = status.get().draining();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", draining ? "draining" : "accepting");
         body.put("draining", draining);

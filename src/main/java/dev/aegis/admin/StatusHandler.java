@@ -1,12 +1,10 @@
 package dev.aegis.admin;
 
-import dev.aegis.Aegis;
-import dev.aegis.Service;
-import dev.aegis.Version;
-import dev.aegis.config.AegisConfig;
+import dev.aegis.ProxyStatus;
 import dev.aegis.config.ConfigWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /status}: what is running and how it is doing. {@code total_connections} counts the
@@ -16,36 +14,35 @@ import java.util.Map;
  */
 final class StatusHandler {
 
-    private final Aegis aegis;
+    private final Supplier<ProxyStatus> status;
 
-    StatusHandler(Aegis aegis) {
-        this.aegis = aegis;
+    StatusHandler(Supplier<ProxyStatus> status) {
+        this.status = status;
     }
 
     Reply status(ApiRequest request) {
-        Service service = aegis.service();
-        AegisConfig config = aegis.config();
+        ProxyStatus s = status.get();
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("version", Version.get());
-        body.put("uptime_seconds", (System.currentTimeMillis() - aegis.startedAtMillis()) / 1000);
-        body.put("draining", aegis.draining());
-        body.put("active_connections", service.activeConnections());
-        body.put("total_connections", service.tcpListener().map(l -> l.stats().acceptedConnections()).orElse(0L));
-        body.put("udp_sessions", service.udpSessions());
+        body.put("version", s.version());
+        body.put("uptime_seconds", s.uptimeSeconds());
+        body.put("draining", s.draining());
+        body.put("active_connections", s.activeConnections());
+        body.put("total_connections", s.tcpListener().map(ProxyStatus.Listener::acceptedConnections).orElse(0L));
+        body.put("udp_sessions", s.udpSessions());
         Map<String, Object> listeners = new LinkedHashMap<>();
-        listeners.put("tcp", service.tcpListener().map(l -> BackendViews.hostPort(l.localAddress())).orElse(null));
-        listeners.put("udp", service.udpListener().map(l -> BackendViews.hostPort(l.localAddress())).orElse(null));
+        listeners.put("tcp", s.tcpListener().map(l -> BackendViews.hostPort(l.address())).orElse(null));
+        listeners.put("udp", s.udpListener().map(l -> BackendViews.hostPort(l.address())).orElse(null));
         body.put("listeners", listeners);
-        body.put("algorithm", config.proxy().loadBalancing().algorithm().yamlName());
-        body.put("config_file", aegis.configFile().toString());
-        body.put("generation", aegis.generation());
+        body.put("algorithm", s.config().proxy().loadBalancing().algorithm().yamlName());
+        body.put("config_file", s.configFile().toString());
+        body.put("generation", s.generation());
         Map<String, Object> reloads = new LinkedHashMap<>();
-        reloads.put("ok", aegis.reloadsOk());
-        reloads.put("failed", aegis.reloadsFailed());
+        reloads.put("ok", s.reloadsOk());
+        reloads.put("failed", s.reloadsFailed());
         body.put("reloads", reloads);
-        body.put("config", ConfigWriter.toMap(config));
-        body.put("backends", BackendViews.list(service.tcpPool(), BackendViews::status));
-        body.put("udp_backends", BackendViews.list(service.udpPool().orElse(null), BackendViews::status));
+        body.put("config", ConfigWriter.toMap(s.config()));
+        body.put("backends", BackendViews.list(s.tcpPool(), BackendViews::status));
+        body.put("udp_backends", BackendViews.list(s.udpPool().orElse(null), BackendViews::status));
         return Reply.ok(body);
     }
 }

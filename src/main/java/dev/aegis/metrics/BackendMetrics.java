@@ -1,18 +1,18 @@
 package dev.aegis.metrics;
 
-import dev.aegis.Service;
-import dev.aegis.backend.Backend;
-import dev.aegis.backend.BackendPool;
+import dev.aegis.ProxyStatus;
+import dev.aegis.ProxyStatus.Backend;
 import dev.aegis.traffic.CircuitBreaker;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
 /**
- * Per-backend series, read from the pools at scrape time: label values are the backends of the
+ * Per-backend series, read from a fresh {@link ProxyStatus} at scrape time: label values are the backends of the
  * current configuration (bounded by the pool sizes; client addresses never become labels), and a
  * backend removed from the configuration stops being exported.
  *
@@ -23,10 +23,10 @@ import java.util.function.ToLongFunction;
  */
 final class BackendMetrics {
 
-    private final Service service;
+    private final Supplier<ProxyStatus> status;
 
-    BackendMetrics(Service service, PrometheusRegistry registry) {
-        this.service = service;
+    BackendMetrics(Supplier<ProxyStatus> status, PrometheusRegistry registry) {
+        this.status = status;
         GaugeWithCallback.builder()
                 .name("proxy_backend_connections")
                 .help("Open TCP connections plus live UDP sessions per backend (original Aegis name).")
@@ -49,13 +49,13 @@ final class BackendMetrics {
                 .name("proxy_backend_healthy")
                 .help("1 if the backend passes its health checks (or has none), else 0.")
                 .labelNames("backend", "pool")
-                .callback(cb -> forEach((pool, b) -> cb.call(b.isHealthy() ? 1 : 0, b.id(), pool)))
+                .callback(cb -> forEach((pool, b) -> cb.call(b.healthy() ? 1 : 0, b.id(), pool)))
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("proxy_backend_circuit_state")
                 .help("Circuit breaker state per backend: 0 closed, 1 half_open, 2 open.")
                 .labelNames("backend", "pool")
-                .callback(cb -> forEach((pool, b) -> cb.call(circuitValue(b.circuit().phase()), b.id(), pool)))
+                .callback(cb -> forEach((pool, b) -> cb.call(circuitValue(b.circuit()), b.id(), pool)))
                 .register(registry);
     }
 
@@ -73,12 +73,13 @@ final class BackendMetrics {
     }
 
     private void forEach(PoolVisitor visitor) {
-        visit(service.tcpPool(), visitor);
-        service.udpPool().ifPresent(p -> visit(p, visitor));
+        ProxyStatus s = status.get();
+        visit(s.tcpPool(), visitor);
+        s.udpPool().ifPresent(p -> visit(p, visitor));
     }
 
-    private static void visit(BackendPool pool, PoolVisitor visitor) {
-        for (Backend b : pool.current().backends()) {
+    private static void visit(ProxyStatus.Pool pool, PoolVisitor visitor) {
+        for (Backend b : pool.backends()) {
             visitor.visit(pool.name(), b);
         }
     }

@@ -14,7 +14,7 @@ import java.util.function.LongConsumer;
  * and {@code proxy_latency_p99_ms} are gauges computed from it at scrape time, so the data path
  * pays for one observation only. Both are since start and 0 before the first connection.
  */
-final class ConnectLatency implements LongConsumer {
+public final class ConnectLatency implements LongConsumer {
 
     /** Upper bounds in seconds: 100 µs (loopback) to 5 s (the default connect timeout). */
     static final double[] BUCKETS = {
@@ -22,7 +22,11 @@ final class ConnectLatency implements LongConsumer {
 
     private final Histogram histogram;
 
-    ConnectLatency(PrometheusRegistry registry) {
+    /**
+     * The recorder alone, for the core to be built with; {@link ProxyMetrics} registers it with
+     * its gauges.
+     */
+    public ConnectLatency() {
         histogram = Histogram.builder()
                 .name("proxy_backend_connect_duration_seconds")
                 .help("Time to establish a backend TCP connection (successful connects only).")
@@ -30,7 +34,17 @@ final class ConnectLatency implements LongConsumer {
                 .classicOnly()
                 .classicUpperBounds(BUCKETS)
                 .withoutExemplars()
-                .register(registry);
+                .build();
+    }
+
+    ConnectLatency(PrometheusRegistry registry) {
+        this();
+        register(registry);
+    }
+
+    /** Registers the histogram and the original's two gauges computed from it. */
+    void register(PrometheusRegistry registry) {
+        registry.register(histogram);
         GaugeWithCallback.builder()
                 .name("proxy_latency_avg_ms")
                 .help("Average backend connect time in milliseconds since start (original Aegis name).")

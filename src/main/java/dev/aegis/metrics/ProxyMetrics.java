@@ -1,6 +1,6 @@
 package dev.aegis.metrics;
 
-import dev.aegis.Aegis;
+import dev.aegis.ProxyStatus;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -10,12 +10,12 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Prometheus metrics of one {@link Aegis} (SPEC §6), served as Prometheus text or OpenMetrics
+ * The Prometheus metrics of the proxy (SPEC §6), served as Prometheus text or OpenMetrics
  * on {@code GET /metrics} of {@code admin.metrics_address}. The only class family that knows
  * {@code io.prometheus}.
  *
@@ -50,30 +50,30 @@ public final class ProxyMetrics implements AutoCloseable {
     private static final int QUEUE = 16;
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final ConnectLatency connectLatency;
-    private final TrafficMetrics traffic;
     private volatile HTTPServer server;
     private volatile InetSocketAddress bound;
 
     /**
-     * Registers every metric and installs {@link #connectLatencyObserver()} on the service of
-     * {@code aegis}, for its current TCP listener and every one a reload binds later.
+     * Registers every metric.
+     *
+     * @param status         a fresh snapshot of the proxy; the callbacks take one per scrape
+     * @param connectLatency the recorder the proxy core was built with
      */
-    public ProxyMetrics(Aegis aegis) {
-        connectLatency = new ConnectLatency(registry);
-        traffic = new TrafficMetrics(aegis, registry);
-        new BackendMetrics(aegis.service(), registry);
+    public ProxyMetrics(Supplier<ProxyStatus> status, ConnectLatency connectLatency) {
+        connectLatency.register(registry);
+        new TrafficMetrics(status, registry);
+        new BackendMetrics(status, registry);
         CounterWithCallback.builder()
                 .name("proxy_config_reloads_total")
                 .help("Configuration reloads by result: ok (applied) or failed (rejected, nothing changed).")
                 .labelNames("result")
                 .callback(cb -> {
-                    cb.call(aegis.reloadsOk(), "ok");
-                    cb.call(aegis.reloadsFailed(), "failed");
+                    ProxyStatus s = status.get();
+                    cb.call(s.reloadsOk(), "ok");
+                    cb.call(s.reloadsFailed(), "failed");
                 })
                 .register(registry);
         JvmProcessMetrics.register(registry);
-        aegis.service().setConnectLatencyObserver(connectLatency);
     }
 
     /**
@@ -83,7 +83,6 @@ public final class ProxyMetrics implements AutoCloseable {
      * @throws IOException naming the address if it cannot be bound
      */
     public void start(InetSocketAddress address) throws IOException {
-        traffic.rememberListeners();
         if (address.isUnresolved()) {
             throw new IOException("cannot listen on metrics " + address.getHostString() + ":" + address.getPort()
                     + ": host does not resolve");
@@ -129,10 +128,5 @@ public final class ProxyMetrics implements AutoCloseable {
 
     public PrometheusRegistry registry() {
         return registry;
-    }
-
-    /** Takes the backend connect time in nanoseconds into the connect histogram. */
-    public LongConsumer connectLatencyObserver() {
-        return connectLatency;
     }
 }

@@ -1,48 +1,50 @@
 package dev.aegis.metrics;
 
-import dev.aegis.Aegis;
+import dev.aegis.ProxyStatus;
+import dev.aegis.ProxyStatus.TcpTotals;
 import dev.aegis.tcp.CloseReason;
 import dev.aegis.tcp.RejectReason;
-import dev.aegis.tcp.TcpStats;
 import dev.aegis.udp.UdpStats;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.function.Supplier;
 
 /**
- * Listener-level series, all callbacks over the listeners' own striped counters (read at scrape
- * time, nothing added to the data path). The original's names ({@code proxy_active_connections},
+ * Listener-level series, all callbacks over the totals of a fresh {@link ProxyStatus} (the
+ * listeners' own striped counters summed over every listener since start, read at scrape time,
+ * nothing added to the data path). The original's names ({@code proxy_active_connections},
  * {@code proxy_total_connections}, {@code proxy_bytes_*}) count TCP; UDP has its own
  * {@code proxy_udp_*} series. "Sent" is towards clients and "received" is from clients, as in the
  * access log's {@code bytes_sent} and {@code bytes_received}.
  */
 final class TrafficMetrics {
 
-    private final ListenerTotals totals;
+    private final Supplier<ProxyStatus> status;
 
-    TrafficMetrics(Aegis aegis, PrometheusRegistry registry) {
-        this.totals = new ListenerTotals(aegis.service());
+    TrafficMetrics(Supplier<ProxyStatus> status, PrometheusRegistry registry) {
+        this.status = status;
         // No unit on the original byte counters: the client would append "_bytes" to their names.
         GaugeWithCallback.builder()
                 .name("proxy_active_connections")
                 .help("Open TCP connections (original Aegis name).")
-                .callback(cb -> cb.call(totals.tcp(TcpStats::activeConnections)))
+                .callback(cb -> cb.call(tcp().activeConnections()))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_total_connections")
                 .help("TCP connections accepted, rejected ones included (original Aegis name).")
-                .callback(cb -> cb.call(totals.tcp(TcpStats::acceptedConnections)))
+                .callback(cb -> cb.call(tcp().acceptedConnections()))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_bytes_sent_total")
                 .help("TCP payload bytes sent to clients (original Aegis name).")
-                .callback(cb -> cb.call(totals.tcp(TcpStats::bytesToClients)))
+                .callback(cb -> cb.call(tcp().bytesToClients()))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_bytes_received_total")
                 .help("TCP payload bytes received from clients (original Aegis name).")
-                .callback(cb -> cb.call(totals.tcp(TcpStats::bytesFromClients)))
+                .callback(cb -> cb.call(tcp().bytesFromClients()))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_rejected_connections_total")
@@ -50,10 +52,11 @@ final class TrafficMetrics {
                         + "(for UDP, max_connections means udp_max_sessions).")
                 .labelNames("protocol", "reason")
                 .callback(cb -> {
+                    ProxyStatus s = status.get();
                     for (RejectReason r : RejectReason.values()) {
-                        cb.call(totals.tcp(s -> s.rejected(r)), "tcp", r.label());
+                        cb.call(s.tcpTotals().rejected(r), "tcp", r.label());
                     }
-                    UdpStats u = totals.udp();
+                    UdpStats u = s.udpTotals();
                     cb.call(u.droppedRateLimited(), "udp", RejectReason.RATE_LIMITED.label());
                     cb.call(u.droppedNoBackend(), "udp", RejectReason.NO_BACKEND.label());
                     cb.call(u.droppedMaxSessions(), "udp", RejectReason.MAX_CONNECTIONS.label());
@@ -65,42 +68,45 @@ final class TrafficMetrics {
                 .help("TCP connections that passed admission and ended, by reason (the access log's reason=).")
                 .labelNames("reason")
                 .callback(cb -> {
+                    TcpTotals t = tcp();
                     for (CloseReason r : CloseReason.values()) {
-                        cb.call(totals.tcp(s -> s.closed(r)), r.label());
+                        cb.call(t.closed(r), r.label());
                     }
                 })
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("proxy_draining")
                 .help("1 while draining (new connections and sessions refused), else 0.")
-                .callback(cb -> cb.call(aegis.draining() ? 1 : 0))
+                .callback(cb -> cb.call(status.get().draining() ? 1 : 0))
                 .register(registry);
         registerUdp(registry);
     }
 
-    /** Remembers the listeners bound now, so that their counts survive a reload before the first scrape. */
-    void rememberListeners() {
-        totals.tcp(TcpStats::acceptedConnections);
-        totals.udp();
+    private TcpTotals tcp() {
+        return status.get().tcpTotals();
+    }
+
+    private UdpStats udp() {
+        return status.get().udpTotals();
     }
 
     private void registerUdp(PrometheusRegistry registry) {
         GaugeWithCallback.builder()
                 .name("proxy_udp_active_sessions")
                 .help("Live UDP sessions.")
-                .callback(cb -> cb.call(totals.udp().activeSessions()))
+                .callback(cb -> cb.call(udp().activeSessions()))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_udp_sessions_total")
                 .help("UDP sessions opened.")
-                .callback(cb -> cb.call(totals.udp().sessionsCreated()))
+                .callback(cb -> cb.call(udp().sessionsCreated()))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_udp_packets_total")
                 .help("UDP datagrams received from clients and sent to clients.")
                 .labelNames("direction")
                 .callback(cb -> {
-                    UdpStats u = totals.udp();
+                    UdpStats u = udp();
                     cb.call(u.packetsFromClients(), "received");
                     cb.call(u.packetsToClients(), "sent");
                 })
@@ -111,7 +117,7 @@ final class TrafficMetrics {
                 .unit(Unit.BYTES)
                 .labelNames("direction")
                 .callback(cb -> {
-                    UdpStats u = totals.udp();
+                    UdpStats u = udp();
                     cb.call(u.bytesFromClients(), "received");
                     cb.call(u.bytesToClients(), "sent");
                 })
@@ -123,7 +129,7 @@ final class TrafficMetrics {
                         + "or the backend socket did not take it (unsent).")
                 .labelNames("reason")
                 .callback(cb -> {
-                    UdpStats u = totals.udp();
+                    UdpStats u = udp();
                     cb.call(u.droppedMaxSessions(), "max_sessions");
                     cb.call(u.droppedNoBackend(), "no_backend");
                     cb.call(u.droppedRateLimited(), "rate_limited");

@@ -57,16 +57,22 @@ public final class TcpListener implements AutoCloseable {
     private volatile TcpSettings settings;
     private volatile Function<InetAddress, RejectReason> admission = client -> null;
     private volatile ToIntFunction<InetAddress> clientHasher = InetAddress::hashCode;
-    private volatile LongConsumer connectLatency = nanos -> { };
+    private final LongConsumer connectLatency;
     private volatile Supplier<TokenBucket> bandwidthBuckets = () -> TokenBucket.UNLIMITED;
     private volatile boolean draining;
     private ServerSocketChannel server;
     private Thread acceptor;
 
     public TcpListener(InetSocketAddress bindAddress, BackendPool pool, TcpSettings settings) {
+        this(bindAddress, pool, settings, nanos -> { });
+    }
+
+    /** @param connectLatency receives the time each successful backend connect took, in nanoseconds */
+    public TcpListener(InetSocketAddress bindAddress, BackendPool pool, TcpSettings settings, LongConsumer connectLatency) {
         this.bindAddress = bindAddress;
         this.pool = pool;
         this.settings = settings;
+        this.connectLatency = connectLatency;
     }
 
     /** Binds and starts accepting. A busy address throws a BindException naming it. */
@@ -269,11 +275,6 @@ public final class TcpListener implements AutoCloseable {
     /** The hash of the client IP that consistent hashing keys on. */
     public void setClientHasher(ToIntFunction<InetAddress> clientHasher) {
         this.clientHasher = clientHasher;
-    }
-
-    /** Receives the time each successful backend connect took, in nanoseconds. */
-    public void setConnectLatencyObserver(LongConsumer observer) {
-        this.connectLatency = observer;
     }
 
     /** Makes the bandwidth bucket of each direction of a new connection ({@code per_connection.bytes_per_second}). */

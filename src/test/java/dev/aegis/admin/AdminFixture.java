@@ -40,7 +40,7 @@ final class AdminFixture implements AutoCloseable {
         rewrite(proxyYaml);
         aegis = new Aegis(file, ConfigLoader.load(file).config());
         aegis.start();
-        admin = new AdminServer(aegis, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), () -> token);
+        admin = new AdminServer(aegis, aegis::status, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), () -> token);
         admin.start();
     }
 

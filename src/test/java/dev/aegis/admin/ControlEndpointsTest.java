@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.testsupport.TcpEcho;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
 
@@ -58,6 +60,33 @@ class ControlEndpointsTest extends RunningAegisTest {
         assertEquals(1, status.get("generation").asLong());
         assertEquals(1, status.get("reloads").get("failed").asLong());
         assertEquals(a.id(), status.get("backends").get(0).get("address").asText());
+    }
+
+    @Test
+    void aReloadThatCannotBindItsNewUdpListenerLeavesNoUdpPoolBehind() throws Exception {
+        TcpEcho a = backend();
+        fx = new AdminFixture(dir.resolve("aegis.yaml"), AdminFixture.tcpConfig(a), "");
+        try (DatagramSocket busy = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            fx.rewrite("""
+                    proxy:
+                      listen:
+                        tcp: "127.0.0.1:0"
+                        udp: "127.0.0.1:%d"
+                      backends:
+                        - address: "%s"
+                      udp_backends:
+                        - address: "127.0.0.1:9"
+                    """.formatted(busy.getLocalPort(), a.id()));
+            HttpResponse<String> r = fx.post("/reload", "");
+            assertEquals(400, r.statusCode(), r.body());
+        }
+        JsonNode status = json(fx.get("/status"));
+        assertEquals(1, status.get("generation").asLong());
+        assertEquals(0, status.get("udp_backends").size(), status.toString());
+        assertEquals(0, json(fx.get("/backends")).get("udp_backends").size());
+        assertFalse(json(fx.get("/health")).has("udp_backends"));
+        HttpResponse<String> add = fx.post("/backends", "{\"address\":\"127.0.0.1:7\",\"pool\":\"udp\"}");
+        assertEquals(400, add.statusCode(), "there is still no UDP pool to add to: " + add.body());
     }
 
     @Test

@@ -138,7 +138,7 @@ class ProtocolTest {
     void startOnABusyAddressThrowsNamingIt() throws Exception {
         start("");
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            AdminServer other = new AdminServer(fx.aegis,
+            AdminServer other = new AdminServer(fx.aegis, fx.aegis::status,
                     new InetSocketAddress(InetAddress.getLoopbackAddress(), taken.getLocalPort()), () -> "");
             IOException e = assertThrows(IOException.class, other::start);
             assertTrue(e.getMessage().contains("127.0.0.1:" + taken.getLocalPort()), e.getMessage());

@@ -66,10 +66,11 @@ class ProxyMetricsTest {
     private void start(String proxyYaml) throws Exception {
         file = dir.resolve("aegis.yaml");
         writeConfig(proxyYaml);
-        aegis = new Aegis(file, ConfigLoader.load(file).config());
+        // Built the way Daemon builds them: the recorder first, handed to the core, then the metrics.
+        ConnectLatency latency = new ConnectLatency();
+        aegis = new Aegis(file, ConfigLoader.load(file).config(), latency);
         aegis.start();
-        // Built after start: it then owns the connect-latency observer even if Aegis made its own.
-        metrics = new ProxyMetrics(aegis);
+        metrics = new ProxyMetrics(aegis::status, latency);
         metrics.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
     }
 
@@ -309,7 +310,7 @@ class ProxyMetricsTest {
     void startOnABusyAddressThrowsNamingIt() throws Exception {
         start(tcpConfig("127.0.0.1:0", tcpBackend()));
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                ProxyMetrics other = new ProxyMetrics(aegis)) {
+                ProxyMetrics other = new ProxyMetrics(aegis::status, new ConnectLatency())) {
             IOException e = assertThrows(IOException.class,
                     () -> other.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), taken.getLocalPort())));
             assertTrue(e.getMessage().contains("127.0.0.1:" + taken.getLocalPort()), e.getMessage());

@@ -79,6 +79,44 @@ class CommandLineIT {
     }
 
     @Test
+    void daemonStartIsReadyPromptlyEvenWhenTheLogLevelHidesTheStartedLine() throws IOException {
+        TcpEchoBackend echo = resources.add(TcpEchoBackend.start("E"));
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        Path config = AegisProcess.workFile("daemon-quiet", "yaml");
+        Path pidFile = AegisProcess.workFile("daemon-quiet", "pid");
+        Path logFile = AegisProcess.workFile("daemon-quiet", "log");
+        Files.writeString(config, """
+                proxy:
+                  listen:
+                    tcp: "127.0.0.1:%d"
+                  backends:
+                    - address: "%s"
+                admin:
+                  api_address: "127.0.0.1:0"
+                  metrics_address: "127.0.0.1:0"
+                logging:
+                  level: error
+                """.formatted(port, echo.address()));
+        killOnCleanup(pidFile);
+
+        long t0 = System.nanoTime();
+        CommandLine.Result start = CommandLine.aegis("start", "-d", "-c", config.toString(),
+                "--pid-file", pidFile.toString(), "--log-file", logFile.toString());
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+
+        assertEquals(0, start.exitCode(), start::output);
+        assertTrue(seconds < 30, "start -d took " + seconds + " s: it waited for a log line the level hides");
+        assertFalse(Files.readString(logFile).contains("aegis started"), "logging.level error hides the info line");
+        // Ready means ready: served at once, no retry.
+        assertTrue(Clients.echo(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1, 10_000, 4096, 0, false).intact());
+        CommandLine.Result stop = CommandLine.aegis("stop", "--pid-file", pidFile.toString());
+        assertEquals(0, stop.exitCode(), stop::output);
+    }
+
+    @Test
     void daemonStartWithABrokenConfigFailsWithExitTwoAndTheErrors() throws IOException {
         Path config = AegisProcess.workFile("daemon-broken", "yaml");
         Path pidFile = AegisProcess.workFile("daemon-broken", "pid");

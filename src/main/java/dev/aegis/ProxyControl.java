@@ -1,0 +1,35 @@
+package dev.aegis;
+
+import dev.aegis.config.BackendConfig;
+
+/**
+ * What the admin API may ask of the running proxy: the lifecycle operations, nothing else.
+ * Implemented by {@link Aegis}; the admin package sees the core through this interface and
+ * {@link ProxyStatus}, never through the core's classes.
+ */
+public interface ProxyControl {
+
+    /** Re-reads the config file and applies it as a whole, or changes nothing. */
+    ReloadResult reload();
+
+    /** Stops (true) or resumes (false) accepting new connections and sessions. */
+    void setDraining(boolean draining);
+
+    /**
+     * Adds a backend to the TCP or UDP pool until the next reload.
+     *
+     * @return false when the pool already has that address or does not exist
+     */
+    boolean addBackend(boolean udp, BackendConfig backend);
+
+    /** Removes a backend; its open connections finish. @return false if the pool has no such backend */
+    boolean removeBackend(boolean udp, String id);
+
+    /** The outcome of a reload: the new generation, or every error with nothing changed. */
+    record ReloadResult(boolean ok, long generation, java.util.List<String> errors, java.util.List<String> warnings) {
+        public ReloadResult {
+            errors = java.util.List.copyOf(errors);
+            warnings = java.util.List.copyOf(warnings);
+        }
+    }
+}
