@@ -154,7 +154,7 @@ class TcpTimeoutsTest {
             Backend b = proxy.pool.current().backends().get(0);
             try (Socket c = proxy.connect()) {
                 c.getOutputStream().write(1);
-                assertReset(c);
+                await().until(() -> proxy.listener.stats().closed(CloseReason.READ_TIMEOUT) == 1);
             }
             await().until(() -> b.circuit().consecutiveFailures() == 1);
             try (Socket c = proxy.connect()) {
