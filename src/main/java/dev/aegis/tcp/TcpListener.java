@@ -189,7 +189,9 @@ public final class TcpListener implements AutoCloseable {
      * byte for {@code idle} and neither is inside a write to a slow receiver. Read: the client's
      * latest progress is later than the backend's (the client is waiting for a reply), the
      * backend has taken all of it (no write to it is blocked: a backend that reads an upload
-     * slowly is not late), and it has waited for {@code read}. Both end with
+     * slowly is not late), and it has waited for {@code read}. The cost of counting a blocked write
+     * as active: a receiver that stays connected but never reads is not timed out (Java shows no
+     * send-queue progress between the kernel's coarse wake-ups to tell it from a slow one). Both end with
      * {@link TcpConnection#timedOut}: a reset, not a FIN, for every stream the timeout cuts.
      */
     public void sweep() {
