@@ -13,7 +13,6 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,9 +23,13 @@ import org.slf4j.LoggerFactory;
  * {@link #run()} always releases everything: the backend slot, the counters, both sockets and
  * the entry in the listener's live set.
  *
- * <p>Timeouts are not socket timeouts: the pipes only stamp {@link #lastActivityNanos} and
- * {@link #awaitingReplySinceNanos}, and the listener's sweeper closes connections that ran
- * out of time. That keeps the copy loops free of timer bookkeeping.
+ * <p>Timeouts are not socket timeouts: each pipe stamps its own progress ({@link Pipe#progressNanos},
+ * {@link Pipe#writing}; one writer per field, so the two directions never lose each other's
+ * updates), and the listener's sweeper closes connections that ran out of time. That keeps the
+ * copy loops free of timer bookkeeping.
+ *
+ * <p>A timeout never ends a stream with a FIN that would make it look complete: see
+ * {@link #timedOut(CloseReason)}.
  */
 final class TcpConnection implements Runnable {
 
@@ -41,10 +44,6 @@ final class TcpConnection implements Runnable {
     private volatile boolean piping;
     private InetSocketAddress clientAddress;
     private String error;
-    /** Last time a byte moved either way. */
-    volatile long lastActivityNanos;
-    /** When the client's latest bytes arrived, if the backend has not sent a byte since; 0 = none pending. */
-    volatile long awaitingReplySinceNanos;
     private Pipe toBackend;
     private Pipe toClient;
     /** Bandwidth limits per direction; TokenBucket.UNLIMITED (free to ask) when off. */
@@ -55,7 +54,6 @@ final class TcpConnection implements Runnable {
         this.listener = listener;
         this.client = client;
         this.startNanos = System.nanoTime();
-        this.lastActivityNanos = startNanos;
     }
 
     @Override
@@ -92,8 +90,7 @@ final class TcpConnection implements Runnable {
         downstreamBandwidth = listener.newBandwidthBucket();
         toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers());
         toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers());
-        lastActivityNanos = System.nanoTime();
-        piping = true;
+        piping = true; // publishes both pipes to the sweeper
         Thread reverse = listener.threads().newThread(toClient);
         reverse.start();
         toBackend.run();
@@ -198,13 +195,9 @@ final class TcpConnection implements Runnable {
     // ---- called by the pipes ----
 
     void moved(boolean fromClient, int n) {
-        long now = System.nanoTime();
-        lastActivityNanos = now;
         if (fromClient) {
-            awaitingReplySinceNanos = now; // the read timeout runs from the client's latest bytes
             listener.stats().bytesFromClients.add(n);
         } else {
-            awaitingReplySinceNanos = 0;
             listener.stats().bytesToClients.add(n);
             if (!answered) {
                 answered();
@@ -212,12 +205,9 @@ final class TcpConnection implements Runnable {
         }
     }
 
-    /** Per-connection bandwidth limit: parks the copying thread when the direction is over its rate. */
-    void throttle(boolean fromClient, int n) {
-        long delay = (fromClient ? upstreamBandwidth : downstreamBandwidth).acquireDelayNanos(n);
-        if (delay > 0) {
-            LockSupport.parkNanos(delay);
-        }
+    /** Per-connection bandwidth limit: how long the copying thread must pause after moving {@code n} bytes. */
+    long throttleDelay(boolean fromClient, int n) {
+        return (fromClient ? upstreamBandwidth : downstreamBandwidth).acquireDelayNanos(n);
     }
 
     /**
@@ -270,7 +260,32 @@ final class TcpConnection implements Runnable {
                 b.recordFailure();
             }
         }
-        abort(CloseReason.READ_TIMEOUT, false);
+        timedOut(CloseReason.READ_TIMEOUT);
+    }
+
+    /**
+     * A timeout (idle, read, or the drain timeout of a shutdown) ends the connection. A FIN tells
+     * a receiver that the stream is complete, which a timeout cannot know: bytes may still be in
+     * flight (unwritten in a pipe, in a shaping pause, or handed to the kernel and not yet taken
+     * by a slow receiver, which no Java API lets us see). So each side gets a reset (SO_LINGER 0)
+     * unless the direction towards it had already ended normally: its FIN was passed on, its
+     * stream is complete, and a plain close lets the kernel deliver what it still holds.
+     */
+    void timedOut(CloseReason why) {
+        reason.compareAndSet(null, why);
+        boolean started = piping; // read first: it publishes the pipes
+        boolean clientComplete = started && toClient.ended;
+        boolean backendComplete = started && toBackend.ended;
+        if (clientComplete) {
+            closeQuietly(client);
+        } else {
+            resetQuietly(client);
+        }
+        if (backendComplete) {
+            closeQuietly(upstream);
+        } else {
+            resetQuietly(upstream);
+        }
     }
 
     /**
@@ -294,6 +309,16 @@ final class TcpConnection implements Runnable {
         return piping;
     }
 
+    /** The client-to-backend pipe; only once {@link #piping()} is true. */
+    Pipe toBackend() {
+        return toBackend;
+    }
+
+    /** The backend-to-client pipe; only once {@link #piping()} is true. */
+    Pipe toClient() {
+        return toClient;
+    }
+
     Backend backend() {
         return backend;
     }
@@ -311,12 +336,10 @@ final class TcpConnection implements Runnable {
                 r = firstFin != null ? firstFin : CloseReason.CLIENT_CLOSED;
             }
             stats.countClosed(r);
-            Backend b = backend;
-            if (b != null) {
-                if (r != CloseReason.READ_TIMEOUT && !answered && r != CloseReason.BACKEND_RESET) {
-                    b.recordSuccess(); // it never had to answer (the client sent nothing or left): no fault of its
-                }
-            }
+            // A connection the backend never answered proves nothing either way (the client may
+            // have sent nothing and left): no verdict, so a hung backend's failure count is not
+            // reset. If it was a half-open circuit's trial, the circuit gives the next connection
+            // the trial once the verdict wait (CircuitBreaker) has passed.
             why = r.label();
         }
         if (listener.settings().accessLog()) {

@@ -190,6 +190,15 @@ public final class TcpListener implements AutoCloseable {
     /**
      * Enforces idle and read timeouts; called periodically by the housekeeping scheduler.
      * A read timeout counts as a failure of the backend (circuit breaker).
+     *
+     * <p>Each pipe stamps its own progress (see {@link Pipe}). Idle: neither direction moved a
+     * byte for {@code idle} and neither is inside a write to a slow receiver. Read: the client's
+     * latest progress is later than the backend's (the client is waiting for a reply), the
+     * backend has taken all of it (no write to it is blocked: a backend that reads an upload
+     * slowly is not late), and it has waited for {@code read}. The cost of counting a blocked write
+     * as active: a receiver that stays connected but never reads is not timed out (Java shows no
+     * send-queue progress between the kernel's coarse wake-ups to tell it from a slow one). Both end with
+     * {@link TcpConnection#timedOut}: a reset, not a FIN, for every stream the timeout cuts.
      */
     public void sweep() {
         TcpSettings s = settings;
@@ -200,11 +209,15 @@ public final class TcpListener implements AutoCloseable {
             if (!c.piping()) {
                 continue;
             }
-            long pending = c.awaitingReplySinceNanos;
-            if (pending != 0 && now - pending > read) {
+            Pipe up = c.toBackend();
+            Pipe down = c.toClient();
+            long upAt = up.progressNanos; // read before the backend's stamp: a reply in between cancels
+            long downAt = down.progressNanos;
+            boolean upWriting = up.writing;
+            if (!upWriting && upAt - downAt > 0 && now - upAt > read) {
                 c.readTimedOut();
-            } else if (now - c.lastActivityNanos > idle) {
-                c.abort(CloseReason.IDLE_TIMEOUT, false);
+            } else if (!upWriting && !down.writing && now - (upAt - downAt > 0 ? upAt : downAt) > idle) {
+                c.timedOut(CloseReason.IDLE_TIMEOUT);
             }
         }
     }
@@ -229,10 +242,13 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
-    /** Closes every open connection now (the end of a graceful shutdown). */
+    /**
+     * Closes every open connection now (the end of a graceful shutdown, when the drain timeout
+     * ran out): a timeout too, so unfinished streams get a reset (see {@link TcpConnection#timedOut}).
+     */
     public void closeAll() {
         for (TcpConnection c : live) {
-            c.abort(CloseReason.SHUTDOWN, false);
+            c.timedOut(CloseReason.SHUTDOWN);
         }
     }
 

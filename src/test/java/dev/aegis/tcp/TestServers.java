@@ -31,7 +31,16 @@ final class TestServers {
         final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
         Backend(Behaviour behaviour) throws IOException {
-            server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+            this(0, behaviour);
+        }
+
+        /** @param receiveBuffer SO_RCVBUF of the accepted sockets (a slow reader), 0 = the system's */
+        Backend(int receiveBuffer, Behaviour behaviour) throws IOException {
+            server = new ServerSocket();
+            if (receiveBuffer > 0) {
+                server.setReceiveBufferSize(receiveBuffer); // inherited by accepted sockets
+            }
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
             Thread.ofVirtual().start(() -> {
                 while (!server.isClosed()) {
                     try {
@@ -101,6 +110,34 @@ final class TestServers {
             }
         });
         return self[0];
+    }
+
+    /**
+     * Reads {@code limit} bytes (or to EOF) at about {@code bytesPerSecond}, in small reads: a slow
+     * receiver. Pacing is the behaviour under test, not a wait for a condition.
+     *
+     * @return the bytes read
+     */
+    static long readSlowly(InputStream in, java.security.MessageDigest digest, long limit, long bytesPerSecond)
+            throws IOException {
+        byte[] buf = new byte[4096];
+        long start = System.nanoTime();
+        long got = 0;
+        while (got < limit) {
+            int n = in.read(buf, 0, (int) Math.min(buf.length, limit - got));
+            if (n < 0) {
+                break;
+            }
+            if (digest != null) {
+                digest.update(buf, 0, n);
+            }
+            got += n;
+            long due = start + got * 1_000_000_000L / bytesPerSecond;
+            for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+            }
+        }
+        return got;
     }
 
     static byte[] readAll(InputStream in) throws IOException {
