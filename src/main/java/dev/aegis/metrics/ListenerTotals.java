@@ -39,7 +39,7 @@ final class ListenerTotals {
     UdpStats udp() {
         service.udpListener().ifPresent(udp::addIfAbsent);
         List<UdpListener> all = udp;
-        long[] t = new long[13];
+        long[] t = new long[14];
         int active = 0;
         for (UdpListener l : all) {
             UdpStats s = l.stats();
@@ -57,7 +57,8 @@ final class ListenerTotals {
             t[10] += s.bytesFromClients();
             t[11] += s.packetsToClients();
             t[12] += s.bytesToClients();
+            t[13] += s.droppedLocalError();
         }
-        return new UdpStats(active, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], t[12]);
+        return new UdpStats(active, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[13], t[8], t[9], t[10], t[11], t[12]);
     }
 }

@@ -22,10 +22,16 @@ class UdpSessionTest {
                 new CircuitBreakerConfig(5, Duration.ofSeconds(30)));
     }
 
+    private static UdpSession open(InetSocketAddress client) throws java.io.IOException {
+        Backend b = backend();
+        return UdpSession.open(client, b, java.nio.channels.DatagramChannel.open(), b.address(),
+                dev.aegis.traffic.TokenBucket.UNLIMITED);
+    }
+
     @Test
     void accessLineHasTheSpecFieldsWithNginxMeaningOfSentAndReceived() throws Exception {
         InetSocketAddress client = new InetSocketAddress(InetAddress.getByAddress(new byte[] {1, 2, 3, 4}), 5555);
-        UdpSession s = UdpSession.open(client, backend(), dev.aegis.traffic.TokenBucket.UNLIMITED);
+        UdpSession s = open(client);
         try {
             long t = s.createdNanos;
             s.countFromClient(100, t);
@@ -49,7 +55,7 @@ class UdpSessionTest {
 
     @Test
     void endsOnceAndReportsItsOutcomeOnce() throws Exception {
-        UdpSession s = UdpSession.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 4000), backend(), dev.aegis.traffic.TokenBucket.UNLIMITED);
+        UdpSession s = open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 4000));
         try {
             assertFalse(s.isEnded());
             assertTrue(s.markEnded());
