@@ -458,7 +458,7 @@ class FaultsIT {
                 clients.add(c);
                 c.send("client " + i);
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> aegis.count("cannot open a backend socket") >= 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> aegis.sample().fds() >= limit - 2);
             assertTrue(aegis.isAlive());
         } finally {
             for (UdpClient c : clients) {
