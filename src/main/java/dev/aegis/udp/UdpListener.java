@@ -371,7 +371,7 @@ public final class UdpListener implements AutoCloseable {
      * Sends an empty datagram to the session's backend. The JDK skips the system call for an empty
      * write on a connected channel (and {@code send} on a connected channel is such a write), so it
      * goes out through a second, unconnected socket bound to the session's own address (both have
-     * SO_REUSEADDR): the backend sees it come from the session's port, and its reply still reaches
+     * SO_REUSEADDR, see {@link UdpSession#open}): the backend sees it come from the session's port, and its reply still reaches
      * the connected session channel, which the kernel prefers for datagrams from its peer. Rare, so
      * the extra socket (and its allocation) per empty datagram does not matter.
      *
@@ -488,8 +488,6 @@ public final class UdpListener implements AutoCloseable {
     private UdpSession bind(InetSocketAddress client, Backend b, DatagramChannel ch, InetSocketAddress target) {
         UdpSession s;
         try {
-            // Lets forwardEmpty() send from this port through a second socket; see there.
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             s = UdpSession.open(client, b, ch, target, settings.packetBuckets().get());
         } catch (IOException | RuntimeException e) {
             UdpSession.closeQuietly(ch);

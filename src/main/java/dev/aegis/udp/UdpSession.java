@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 
@@ -79,6 +80,11 @@ final class UdpSession {
         try {
             ch.configureBlocking(false);
             ch.connect(target);
+            // Lets an empty datagram go out from this port through a second socket (the JDK sends
+            // nothing for an empty write on a connected channel; see UdpListener.forwardEmpty).
+            // Only after connect() has bound the port: with SO_REUSEADDR already set at bind time,
+            // Linux may give two sessions the same ephemeral port, and their replies would cross.
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             return new UdpSession(client, backend, ch, target, System.nanoTime(), packetLimit);
         } catch (IOException | RuntimeException e) {
             closeQuietly(ch);
