@@ -69,7 +69,8 @@ import org.slf4j.LoggerFactory;
  * Forwarding allocates nothing per datagram in steady state except what the JDK's
  * {@link DatagramChannel#receive} does: it caches the sender's {@link InetSocketAddress} and only
  * decodes a new one (about 100 bytes, dying young) when the sender differs from the previous
- * datagram's. Session lookup, counters and both sends allocate nothing.
+ * datagram's. Session lookup, counters and both sends allocate nothing. (An empty datagram from a
+ * client is the exception: it goes out through a short-lived second socket, see forwardEmpty.)
  */
 public final class UdpListener implements AutoCloseable {
 
