@@ -57,7 +57,7 @@ public final class Service {
     private final Object udpTotalsLock = new Object();
     /** The final counters of the UDP listeners closed since start. */
     private UdpStats closedUdp = ZERO_UDP;
-    private static final UdpStats ZERO_UDP = new UdpStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private static final UdpStats ZERO_UDP = new UdpStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /**
      * @param connectLatency receives the time of every successful backend connect, in nanoseconds
@@ -322,7 +322,7 @@ public final class Service {
                 a.sessionsEnded() + b.sessionsEnded(), a.droppedMaxSessions() + b.droppedMaxSessions(),
                 a.droppedNoBackend() + b.droppedNoBackend(), a.droppedRateLimited() + b.droppedRateLimited(),
                 a.droppedDraining() + b.droppedDraining(), a.droppedPacketRate() + b.droppedPacketRate(),
-                a.datagramsUnsent() + b.datagramsUnsent(), a.packetsFromClients() + b.packetsFromClients(),
+                a.droppedLocalError() + b.droppedLocalError(), a.datagramsUnsent() + b.datagramsUnsent(), a.packetsFromClients() + b.packetsFromClients(),
                 a.bytesFromClients() + b.bytesFromClients(), a.packetsToClients() + b.packetsToClients(),
                 a.bytesToClients() + b.bytesToClients());
     }

@@ -126,7 +126,8 @@ final class TrafficMetrics {
                 .name("proxy_udp_dropped_total")
                 .help("Client datagrams not passed on, by reason: no session could be opened (max_sessions, "
                         + "no_backend, rate_limited, draining), the session was over its packet rate (packet_rate) "
-                        + "or the backend socket did not take it (unsent).")
+                        + "or the backend socket did not take it (unsent), or Aegis could not open a socket for a new "
+                        + "session, typically for want of file descriptors (local_error).")
                 .labelNames("reason")
                 .callback(cb -> {
                     UdpStats u = udp();
@@ -136,6 +137,7 @@ final class TrafficMetrics {
                     cb.call(u.droppedDraining(), "draining");
                     cb.call(u.droppedPacketRate(), "packet_rate");
                     cb.call(u.datagramsUnsent(), "unsent");
+                    cb.call(u.droppedLocalError(), "local_error");
                 })
                 .register(registry);
     }

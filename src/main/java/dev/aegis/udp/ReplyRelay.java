@@ -79,17 +79,29 @@ final class ReplyRelay implements Runnable {
         return bytesToClients;
     }
 
+    /**
+     * Relays until {@link #stop()}, then closes the selector, which also completes the deferred
+     * close of the session channels still registered.
+     */
     @Override
     public void run() {
-        while (running) {
+        try {
+            while (running) {
+                try {
+                    selector.select(onReadable);
+                } catch (ClosedSelectorException e) {
+                    return;
+                } catch (IOException e) {
+                    LOG.warn("udp reply select failed listener={} error=\"{}\"", owner.name(), e.toString());
+                } catch (RuntimeException e) {
+                    LOG.error("udp reply relay bug listener={}", owner.name(), e);
+                }
+            }
+        } finally {
             try {
-                selector.select(onReadable);
-            } catch (ClosedSelectorException e) {
-                return;
-            } catch (IOException e) {
-                LOG.warn("udp reply select failed listener={} error=\"{}\"", owner.name(), e.toString());
-            } catch (RuntimeException e) {
-                LOG.error("udp reply relay bug listener={}", owner.name(), e);
+                selector.close();
+            } catch (IOException ignored) {
+                // nothing left to release
             }
         }
     }

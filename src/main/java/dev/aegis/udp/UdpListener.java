@@ -11,6 +11,7 @@ import java.net.BindException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
@@ -25,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -67,7 +69,8 @@ import org.slf4j.LoggerFactory;
  * Forwarding allocates nothing per datagram in steady state except what the JDK's
  * {@link DatagramChannel#receive} does: it caches the sender's {@link InetSocketAddress} and only
  * decodes a new one (about 100 bytes, dying young) when the sender differs from the previous
- * datagram's. Session lookup, counters and both sends allocate nothing.
+ * datagram's. Session lookup, counters and both sends allocate nothing. (An empty datagram from a
+ * client is the exception: it goes out through a short-lived second socket, see forwardEmpty.)
  */
 public final class UdpListener implements AutoCloseable {
 
@@ -77,7 +80,14 @@ public final class UdpListener implements AutoCloseable {
     private static final int LISTEN_SOCKET_BUFFER = 4 * 1024 * 1024;
     private static final long MIN_SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long MAX_SWEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final long JOIN_MILLIS = 5_000;
+    /** Local failures less than this apart are one episode: one warning. */
+    private static final long EPISODE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** Opens a backend-facing channel; a seam so that tests can make it fail as EMFILE does. */
+    @FunctionalInterface
+    interface ChannelOpener {
+        DatagramChannel open(ProtocolFamily family) throws IOException;
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(UdpListener.class);
 
@@ -113,6 +123,10 @@ public final class UdpListener implements AutoCloseable {
     private final LongAdder droppedPacketRate = new LongAdder();
     private final LongAdder droppedDraining = new LongAdder();
     private final LongAdder datagramsUnsent = new LongAdder();
+    private final LongAdder droppedLocalError = new LongAdder();
+    /** When the latest local failure (no descriptor for a backend channel) happened; 0 = none yet. */
+    private final AtomicLong lastLocalFailure = new AtomicLong();
+    private volatile ChannelOpener channels = DatagramChannel::open;
 
     /**
      * @param bind     the listen address ({@code proxy.listen.udp}); port 0 picks a free port
@@ -210,7 +224,7 @@ public final class UdpListener implements AutoCloseable {
         return new UdpStats(table.size(),
                 sessionsCreated.sum(), sessionsExpired.sum(), sessionsEnded.sum(),
                 droppedMaxSessions.sum(), droppedNoBackend.sum(), droppedRateLimited.sum(), droppedDraining.sum(),
-                droppedPacketRate.sum(),
+                droppedPacketRate.sum(), droppedLocalError.sum(),
                 datagramsUnsent.sum(),
                 packetsFromClients, bytesFromClients,
                 r == null ? 0 : r.packetsToClients(), r == null ? 0 : r.bytesToClients());
@@ -227,9 +241,12 @@ public final class UdpListener implements AutoCloseable {
     }
 
     /**
-     * Stops receiving, ends every session (each writes its access line with
-     * {@code reason=listener_closed} and releases its backend slot), and joins the threads.
-     * Idempotent.
+     * Stops receiving and ends every session (each writes its access line with
+     * {@code reason=listener_closed} and releases its backend slot). Does not wait for the
+     * listener's threads: they stop by themselves once they see the closed channel, selector or
+     * scheduler (the relay closes the selector on its way out, which completes the deferred close
+     * of the session channels). The caller is typically the housekeeping thread, which must not be
+     * held up. Idempotent.
      */
     @Override
     public void close() {
@@ -247,22 +264,11 @@ public final class UdpListener implements AutoCloseable {
             lifecycle.unlock();
         }
         sweeper.shutdownNow();
-        UdpSession.closeQuietly(listen); // wakes the reader out of receive()
-        join(reader);
-        relay.stop();
-        join(relayThread);
+        UdpSession.closeQuietly(listen); // wakes the reader out of receive(); stops the relay's sends
+        relay.stop(); // the relay thread closes the selector when it leaves
+        // A session the reader opens from here on sees `closed` and ends itself (see bind).
         for (UdpSession s : table.sessions()) {
             end(s, EndReason.LISTENER_CLOSED);
-        }
-        try {
-            selector.close(); // also completes the deferred close of channels still registered
-        } catch (IOException ignored) {
-            // nothing left to release
-        }
-        try {
-            sweeper.awaitTermination(JOIN_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
         LOG.info("udp listener closed listener={}", name());
     }
@@ -337,16 +343,13 @@ public final class UdpListener implements AutoCloseable {
     /** @return false if the session turned out to be ended; the datagram was not consumed */
     private boolean forward(UdpSession s, ByteBuffer datagram, int len) {
         long now = System.nanoTime();
-        if (len == 0) {
-            // The JDK skips the system call for an empty write on a connected channel.
-            s.countFromClient(0, now);
-            datagramsUnsent.increment();
-            return true;
-        }
         if (!s.packetLimit.tryTake()) {
             s.countFromClient(0, now);
             droppedPacketRate.increment(); // over per_connection.packets_per_second: dropped, as nginx's limit would
             return true;
+        }
+        if (len == 0) {
+            return forwardEmpty(s, datagram, now);
         }
         int n;
         try {
@@ -362,6 +365,45 @@ public final class UdpListener implements AutoCloseable {
         if (n == 0) {
             datagramsUnsent.increment(); // the backend socket's send buffer was full
         }
+        return true;
+    }
+
+    /**
+     * Sends an empty datagram to the session's backend. The JDK skips the system call for an empty
+     * write on a connected channel (and {@code send} on a connected channel is such a write), so it
+     * goes out through a second, unconnected socket bound to the session's own address (both have
+     * SO_REUSEADDR, see {@link UdpSession#open}): the backend sees it come from the session's port, and its reply still reaches
+     * the connected session channel, which the kernel prefers for datagrams from its peer. Rare, so
+     * the extra socket (and its allocation) per empty datagram does not matter.
+     *
+     * @return false if the session turned out to be ended
+     */
+    private boolean forwardEmpty(UdpSession s, ByteBuffer empty, long now) {
+        DatagramChannel side;
+        try {
+            side = channels.open(familyOf(s.target));
+        } catch (IOException e) {
+            droppedLocalError.increment();
+            localFailure(e);
+            return true;
+        }
+        try {
+            side.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            side.bind(s.channel.getLocalAddress());
+            side.send(empty, s.target);
+        } catch (ClosedChannelException e) {
+            return false; // the session's channel was closed: it ended
+        } catch (IOException e) {
+            datagramsUnsent.increment();
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("udp empty datagram not sent listener={} client={} error=\"{}\"",
+                        name(), UdpSession.format(s.client), e.toString());
+            }
+            return true;
+        } finally {
+            UdpSession.closeQuietly(side);
+        }
+        s.countFromClient(0, now);
         return true;
     }
 
@@ -389,7 +431,19 @@ public final class UdpListener implements AutoCloseable {
                 break;
             }
             if (b.tryAcquire()) {
-                UdpSession s = bind(client, b);
+                InetSocketAddress target = b.address();
+                DatagramChannel ch;
+                try {
+                    ch = channels.open(familyOf(target));
+                } catch (IOException e) {
+                    // Local trouble (typically no descriptor left): not the backend's fault, and
+                    // no other backend would fare better.
+                    b.release();
+                    droppedLocalError.increment();
+                    localFailure(e);
+                    return null;
+                }
+                UdpSession s = bind(client, b, ch, target);
                 if (s != null) {
                     return s;
                 }
@@ -406,12 +460,38 @@ public final class UdpListener implements AutoCloseable {
         return null;
     }
 
-    /** Opens the session on a backend whose slot is already taken; gives the slot back on failure. */
-    private UdpSession bind(InetSocketAddress client, Backend b) {
+    private static ProtocolFamily familyOf(InetSocketAddress address) {
+        return address.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+    }
+
+    /**
+     * A backend channel could not be opened (typically no descriptor left). Logged once per
+     * episode, as TCP does: failures less than a second apart are one episode.
+     */
+    private void localFailure(IOException e) {
+        long now = System.nanoTime();
+        long previous = lastLocalFailure.getAndSet(now);
+        if (previous == 0 || now - previous > EPISODE_NANOS) {
+            LOG.warn("cannot open a backend socket, dropping new sessions listener={} error=\"{}\"",
+                    name(), e.getMessage());
+        }
+    }
+
+    /** Test seam: how backend channels are opened. */
+    void openChannelsWith(ChannelOpener opener) {
+        this.channels = Objects.requireNonNull(opener, "opener");
+    }
+
+    /**
+     * Opens the session on a backend whose slot is already taken, with a freshly opened channel;
+     * gives the slot back (and closes the channel) on failure.
+     */
+    private UdpSession bind(InetSocketAddress client, Backend b, DatagramChannel ch, InetSocketAddress target) {
         UdpSession s;
         try {
-            s = UdpSession.open(client, b, settings.packetBuckets().get());
+            s = UdpSession.open(client, b, ch, target, settings.packetBuckets().get());
         } catch (IOException | RuntimeException e) {
+            UdpSession.closeQuietly(ch);
             // IOException, or UnresolvedAddressException when the backend's name did not resolve
             b.release();
             b.recordFailure();
@@ -428,6 +508,11 @@ public final class UdpListener implements AutoCloseable {
         }
         table.put(s);
         sessionsCreated.increment();
+        if (closed) {
+            // close() may have ended the table's sessions before this one was in it
+            end(s, EndReason.LISTENER_CLOSED);
+            return null;
+        }
         if (LOG.isDebugEnabled()) {
             LOG.debug("udp session opened listener={} client={} backend={}", name(), UdpSession.format(client), b.id());
         }
@@ -526,17 +611,6 @@ public final class UdpListener implements AutoCloseable {
             sweeper.schedule(sweepTask, period, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             // close() shut the scheduler down between the check and here
-        }
-    }
-
-    private static void join(Thread t) {
-        try {
-            t.join(JOIN_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (t.isAlive()) {
-            LOG.warn("udp listener thread did not stop thread={}", t.getName());
         }
     }
 }

@@ -5,9 +5,8 @@ import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 
@@ -43,6 +42,8 @@ final class UdpSession {
     final InetSocketAddress client;
     final Backend backend;
     final DatagramChannel channel;
+    /** The backend address {@link #channel} is connected to. */
+    final InetSocketAddress target;
     final long createdNanos;
     /** per_connection.packets_per_second of this session; TokenBucket.UNLIMITED when off. */
     final TokenBucket packetLimit;
@@ -55,28 +56,36 @@ final class UdpSession {
     private volatile long packetsToClient;
     private volatile long bytesToClient;
 
-    private UdpSession(InetSocketAddress client, Backend backend, DatagramChannel channel, long now,
-            TokenBucket packetLimit) {
+    private UdpSession(InetSocketAddress client, Backend backend, DatagramChannel channel, InetSocketAddress target,
+            long now, TokenBucket packetLimit) {
         this.client = client;
         this.packetLimit = packetLimit;
         this.backend = backend;
         this.channel = channel;
+        this.target = target;
         this.createdNanos = now;
         this.lastSeenNanos = now;
     }
 
     /**
-     * Opens the backend-facing channel (non-blocking, connected to the backend's current address).
-     * The caller holds a slot on the backend ({@link Backend#tryAcquire()}).
+     * Connects a freshly opened backend-facing channel (made non-blocking) to the backend's
+     * address. The caller opened {@code ch} (opening it is a local matter: a failure there is not
+     * the backend's) and holds a slot on the backend ({@link Backend#tryAcquire()}). On failure the
+     * channel is closed.
+     *
+     * @param target the backend's current address, which {@code ch}'s protocol family was chosen for
      */
-    static UdpSession open(InetSocketAddress client, Backend backend, TokenBucket packetLimit) throws IOException {
-        InetSocketAddress target = backend.address();
-        DatagramChannel ch = DatagramChannel.open(target.getAddress() instanceof Inet6Address
-                ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+    static UdpSession open(InetSocketAddress client, Backend backend, DatagramChannel ch, InetSocketAddress target,
+            TokenBucket packetLimit) throws IOException {
         try {
             ch.configureBlocking(false);
             ch.connect(target);
-            return new UdpSession(client, backend, ch, System.nanoTime(), packetLimit);
+            // Lets an empty datagram go out from this port through a second socket (the JDK sends
+            // nothing for an empty write on a connected channel; see UdpListener.forwardEmpty).
+            // Only after connect() has bound the port: with SO_REUSEADDR already set at bind time,
+            // Linux may give two sessions the same ephemeral port, and their replies would cross.
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            return new UdpSession(client, backend, ch, target, System.nanoTime(), packetLimit);
         } catch (IOException | RuntimeException e) {
             closeQuietly(ch);
             throw e;

@@ -16,9 +16,10 @@ package dev.aegis.udp;
  * @param droppedRateLimited datagrams dropped because the admission hook (rate limit) refused a new session
  * @param droppedDraining    datagrams dropped because the listener is draining and takes no new session
  * @param datagramsUnsent    datagrams of live sessions that could not be passed on: a full socket
- *                           send buffer, a send error, or an empty datagram from a client (which the
- *                           JDK cannot send on a connected channel)
+ *                           send buffer or a send error
  * @param droppedPacketRate  datagrams dropped because their session was over {@code per_connection.packets_per_second}
+ * @param droppedLocalError  datagrams dropped because Aegis itself could not open a socket for them
+ *                           (typically no file descriptor left); not counted against any backend
  * @param packetsFromClients datagrams received from clients
  * @param bytesFromClients   payload bytes received from clients
  * @param packetsToClients   replies sent to clients
@@ -34,6 +35,7 @@ public record UdpStats(
         long droppedRateLimited,
         long droppedDraining,
         long droppedPacketRate,
+        long droppedLocalError,
         long datagramsUnsent,
         long packetsFromClients,
         long bytesFromClients,

@@ -9,10 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
+import dev.aegis.traffic.CircuitBreaker;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
@@ -23,7 +25,10 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -396,14 +401,100 @@ class UdpListenerTest {
         for (Backend b : pool.current().backends()) {
             assertEquals(0, b.activeConnections(), b.id());
         }
-        Set<String> names = new HashSet<>();
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            names.add(t.getName());
-        }
+        // close() does not wait for the threads; they leave by themselves
         String port = Integer.toString(l.localAddress().getPort());
-        assertFalse(names.contains("aegis-udp-reader-" + port));
-        assertFalse(names.contains("aegis-udp-relay-" + port));
-        assertFalse(names.contains("aegis-udp-sweeper-" + port));
+        await().atMost(WAIT).until(() -> {
+            Set<String> names = new HashSet<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                names.add(t.getName());
+            }
+            return !names.contains("aegis-udp-reader-" + port) && !names.contains("aegis-udp-relay-" + port)
+                    && !names.contains("aegis-udp-sweeper-" + port);
+        });
+    }
+
+    @Test
+    void closeReturnsWithoutWaitingForAThreadThatIsStillBusy() throws Exception {
+        BackendPool pool = EchoBackend.pool(backends(1));
+        CountDownLatch inAdmission = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // The admission hook runs on the reader thread: it parks the reader inside a datagram.
+        UdpListener l = listener(pool, new UdpSettings(LONG, 0, false, client -> {
+            inAdmission.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        }));
+        client(l).send("parks the reader");
+        assertTrue(inAdmission.await(5, TimeUnit.SECONDS));
+
+        Thread closer = Thread.ofPlatform().name("closer").start(l::close);
+        try {
+            // A close() that waits for the parked reader (a join with a timeout) is caught waiting.
+            await().atMost(WAIT).until(() -> closer.getState() == Thread.State.TERMINATED
+                    || closer.getState() == Thread.State.TIMED_WAITING || closer.getState() == Thread.State.WAITING);
+            assertEquals(Thread.State.TERMINATED, closer.getState(), "close() waits for the busy reader");
+            assertEquals(1, release.getCount(), "the reader is still parked");
+        } finally {
+            release.countDown();
+            closer.join();
+        }
+        // The reader finishes its datagram: the session it opens ends at once, nothing is left.
+        String port = Integer.toString(l.localAddress().getPort());
+        await().atMost(WAIT).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals("aegis-udp-reader-" + port)));
+        assertEquals(0, l.sessionCount());
+        assertEquals(0, pool.current().backends().get(0).activeConnections());
+    }
+
+    @Test
+    void runningOutOfDescriptorsForANewSessionIsNotHeldAgainstTheBackends() throws Exception {
+        BackendPool pool = EchoBackend.pool(backends(2));
+        UdpListener l = listener(pool);
+        AtomicInteger opens = new AtomicInteger();
+        // What the JDK throws when socket(2) fails with EMFILE.
+        l.openChannelsWith(family -> {
+            opens.incrementAndGet();
+            throw new SocketException("Too many open files");
+        });
+
+        for (int i = 0; i < 10; i++) {
+            client(l).send("no descriptor " + i);
+        }
+
+        await().atMost(WAIT).until(() -> l.stats().droppedLocalError() == 10);
+        assertEquals(10, opens.get(), "one open per datagram: no other backend tried for a local failure");
+        assertEquals(0, l.stats().droppedNoBackend());
+        assertEquals(0, l.sessionCount());
+        for (Backend b : pool.current().backends()) {
+            assertEquals(0, b.failedConnections(), b.id());
+            assertEquals(0, b.circuit().consecutiveFailures(), b.id());
+            assertEquals(CircuitBreaker.Phase.CLOSED, b.circuit().phase(), b.id());
+            assertEquals(0, b.activeConnections(), b.id());
+        }
+
+        // Descriptors are back: the very next client is served.
+        l.openChannelsWith(DatagramChannel::open);
+        assertTrue(client(l).ask("back").text().startsWith("backend"));
+    }
+
+    @Test
+    void emptyDatagramGetsAnEmptyReply() throws Exception {
+        UdpListener l = listener(EchoBackend.pool(track(EchoBackend.plain())));
+        TestClient c = client(l);
+
+        c.send(new byte[0]);
+        TestClient.Reply r = c.receive();
+
+        assertEquals(0, r.data().length);
+        assertEquals(l.localAddress(), r.from());
+        assertEquals("after", c.ask("after").text()); // the session carries on
+        assertEquals(0, l.stats().datagramsUnsent());
+        assertEquals(1, l.sessionCount());
+        await().atMost(WAIT).until(() -> l.stats().packetsToClients() == 2); // counted after the send
     }
 
     @Test

@@ -22,10 +22,16 @@ class UdpSessionTest {
                 new CircuitBreakerConfig(5, Duration.ofSeconds(30)));
     }
 
+    private static UdpSession open(InetSocketAddress client) throws java.io.IOException {
+        Backend b = backend();
+        return UdpSession.open(client, b, java.nio.channels.DatagramChannel.open(), b.address(),
+                dev.aegis.traffic.TokenBucket.UNLIMITED);
+    }
+
     @Test
     void accessLineHasTheSpecFieldsWithNginxMeaningOfSentAndReceived() throws Exception {
         InetSocketAddress client = new InetSocketAddress(InetAddress.getByAddress(new byte[] {1, 2, 3, 4}), 5555);
-        UdpSession s = UdpSession.open(client, backend(), dev.aegis.traffic.TokenBucket.UNLIMITED);
+        UdpSession s = open(client);
         try {
             long t = s.createdNanos;
             s.countFromClient(100, t);
@@ -42,6 +48,27 @@ class UdpSessionTest {
     }
 
     @Test
+    void everySessionGetsAPortOfItsOwn() throws Exception {
+        // Sessions share no port, or a backend could not tell two clients apart and the replies of
+        // one would reach the other. (SO_REUSEADDR set before the bind made Linux hand out ports
+        // twice: about 18 in 1,000.)
+        java.util.List<UdpSession> sessions = new java.util.ArrayList<>();
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        try {
+            for (int i = 0; i < 1000; i++) {
+                UdpSession s = open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 10_000 + i));
+                sessions.add(s);
+                ports.add(((InetSocketAddress) s.channel.getLocalAddress()).getPort());
+            }
+        } finally {
+            for (UdpSession s : sessions) {
+                s.channel.close();
+            }
+        }
+        assertEquals(1000, ports.size());
+    }
+
+    @Test
     void ipv6ClientIsWrittenInBrackets() throws Exception {
         InetSocketAddress client = new InetSocketAddress(InetAddress.getByName("::1"), 5555);
         assertEquals("[0:0:0:0:0:0:0:1]:5555", UdpSession.format(client));
@@ -49,7 +76,7 @@ class UdpSessionTest {
 
     @Test
     void endsOnceAndReportsItsOutcomeOnce() throws Exception {
-        UdpSession s = UdpSession.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 4000), backend(), dev.aegis.traffic.TokenBucket.UNLIMITED);
+        UdpSession s = open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 4000));
         try {
             assertFalse(s.isEnded());
             assertTrue(s.markEnded());

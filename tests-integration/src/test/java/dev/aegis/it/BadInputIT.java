@@ -186,7 +186,9 @@ class BadInputIT {
                 .backends(List.of(echo.address())).build()));
 
         try (UdpClient client = new UdpClient(aegis.udp())) {
-            client.send(new byte[0]); // an empty datagram: nothing to forward, must not break anything
+            client.send(new byte[0]); // an empty datagram passes both ways like any other
+            DatagramPacket empty = client.receivePacket(5_000);
+            assertTrue(empty != null && empty.getLength() == 0, "the empty datagram came back empty");
             byte[] big = new byte[65_507]; // the largest IPv4 UDP payload
             new SplittableRandom(3).nextBytes(big);
             client.send(big);

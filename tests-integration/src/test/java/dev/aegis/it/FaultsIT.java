@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -430,6 +431,65 @@ class FaultsIT {
         // not after the circuit breaker's 30 s for failures that were Aegis's own.
         Clients.Transfer t = Clients.echo(aegis.tcp(), 42, 10_000, 4096, 0, false);
         assertTrue(t.intact(), () -> t + "\n" + aegis.tail(5));
+    }
+
+    @Test
+    void runningOutOfDescriptorsForUdpSessionsIsNotBlamedOnTheBackends() throws Exception {
+        UdpEchoBackend a = resources.add(UdpEchoBackend.start("A"));
+        UdpEchoBackend b = resources.add(UdpEchoBackend.start("B"));
+        int limit = 256;
+        AegisProcess aegis = resources.add(AegisProcess.startWithFdLimit("udp-fd-blame", new ConfigYaml()
+                .udpOnly()
+                .backends(List.of(a.address(), b.address()))
+                .proxy("traffic:\n  timeout:\n    udp_session: 2s\n")
+                .build(), limit));
+        int baseline = aegis.sample().fds();
+        assertTrue(baseline < 200, "baseline descriptors " + baseline);
+        try (UdpClient first = new UdpClient(aegis.udp())) {
+            assertTrue(first.ask("hello", 5_000).endsWith(":hello"));
+        }
+
+        // Every new session costs Aegis one descriptor (its backend socket): 300 clients want more
+        // than the limit leaves, so the last ones find none.
+        List<UdpClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 300; i++) {
+                UdpClient c = new UdpClient(aegis.udp());
+                clients.add(c);
+                c.send("client " + i);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> aegis.sample().fds() >= limit - 2);
+            assertTrue(aegis.isAlive());
+        } finally {
+            for (UdpClient c : clients) {
+                c.close();
+            }
+        }
+        // The sessions expire (udp_session 2s) and give their descriptors back.
+        await().atMost(Duration.ofSeconds(20)).until(() -> aegis.sample().fds() <= baseline + 10);
+
+        // The backends never failed: the next client is served at once, not refused as no_backend
+        // for the circuit breaker's 30 s.
+        try (UdpClient next = new UdpClient(aegis.udp())) {
+            String reply = next.ask("after", 2_000);
+            assertTrue(reply != null && reply.endsWith(":after"), () -> reply + "\n" + aegis.tail(10));
+        }
+        JsonNode backends = new AdminHttp(aegis.admin().orElseThrow()).get("/backends").json();
+        int seen = 0;
+        for (JsonNode pool : List.of(backends.path("backends"), backends.path("udp_backends"))) {
+            for (JsonNode one : pool) {
+                seen++;
+                assertEquals("closed", one.path("circuit_state").asText(), one::toString);
+                assertEquals(0, one.path("failed_requests").asLong(), one::toString);
+            }
+        }
+        assertTrue(seen >= 2, backends::toString);
+        String scrape = new AdminHttp(aegis.metrics().orElseThrow()).get("/metrics").body();
+        assertTrue(scrape.lines().anyMatch(l -> l.startsWith("proxy_udp_dropped_total{reason=\"local_error\"}")
+                && !l.endsWith(" 0.0") && !l.endsWith(" 0")), scrape);
+        // One warning per episode, not one per dropped datagram.
+        long warnings = aegis.count("cannot open a backend socket");
+        assertTrue(warnings >= 1 && warnings <= 4, "logged " + warnings + " times:\n" + aegis.tail(30));
     }
 
     private static int freePort() throws IOException {
