@@ -35,11 +35,26 @@ public final class Aegis implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Aegis.class);
 
     static {
-        // The admin API and the metrics endpoint run on the JDK's HTTP server, which reads this
-        // once, when the first server starts. Its default (380 KB of request headers) is far more
-        // than any admin or scrape request needs: answer bigger ones with 431 instead of reading them.
-        if (System.getProperty("sun.net.httpserver.maxReqHeaderSize") == null) {
-            System.setProperty("sun.net.httpserver.maxReqHeaderSize", "16384");
+        // The admin API and the metrics endpoint run on the JDK's HTTP server, which reads these
+        // once, when the first server starts.
+        // - Slow or incomplete requests (SPEC §5): the server reads a request line and its headers
+        //   on the executor's thread, blocking, with no timeout of its own. maxReqTime (seconds)
+        //   closes a connection whose request (headers and body) has not fully arrived 5 s after
+        //   its first byte; one that sends nothing at all is closed after the same 5 s by the idle
+        //   task, which runs every clockTick ms (default 10 s, so up to 15 s).
+        // - maxConnections bounds what a client that opens connections faster than they time out
+        //   can hold (per server), so these ports cannot take the descriptors the proxy needs.
+        // - maxReqHeaderSize: the default (380 KB of request headers) is far more than any admin
+        //   or scrape request needs: answer bigger ones with 431 instead of reading them.
+        setDefault("sun.net.httpserver.maxReqTime", "5");
+        setDefault("sun.net.httpserver.clockTick", "1000");
+        setDefault("jdk.httpserver.maxConnections", "256");
+        setDefault("sun.net.httpserver.maxReqHeaderSize", "16384");
+    }
+
+    private static void setDefault(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
         }
     }
 
@@ -74,7 +89,8 @@ public final class Aegis implements AutoCloseable {
                 metrics = new ProxyMetrics(this);
                 metrics.start(config.admin().metricsAddress().resolve());
                 // the token is read per request, so it follows reloads (AEGIS_API_TOKEN is applied by the loader)
-                admin = new AdminServer(this, config.admin().apiAddress().resolve(), () -> this.config.admin().apiToken());
+                admin = new AdminServer(this, config.admin().apiAddress().resolve(), () -> this.config.admin().apiToken(),
+                        () -> this.config.admin().allowedHosts());
                 admin.start();
             } catch (IOException e) {
                 close();
