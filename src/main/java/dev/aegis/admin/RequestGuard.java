@@ -39,6 +39,7 @@ final class RequestGuard extends Filter {
 
     private static final Logger log = LoggerFactory.getLogger(RequestGuard.class);
     private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
+    private static final Pattern PORT = Pattern.compile(":\\d{1,5}");
     private static final Pattern IPV6 = Pattern.compile("[0-9a-f:.]+(%[0-9a-z._-]+)?");
 
     private final InetAddress listenAddress;
@@ -122,21 +123,30 @@ final class RequestGuard extends Filter {
         }
     }
 
-    /** The host of a {@code Host} header, lower case, without port, brackets or a final dot. */
+    /**
+     * The host of a {@code Host} header ({@code host[:port]}, IPv6 in brackets), lower case,
+     * without port, brackets or a final dot; empty when the header is malformed.
+     */
     static String hostName(String hostHeader) {
         String h = hostHeader.trim().toLowerCase(Locale.ROOT);
+        String host;
+        String rest;
         if (h.startsWith("[")) {
             int end = h.indexOf(']');
-            return end < 0 ? "" : h.substring(1, end);
-        }
-        int colon = h.indexOf(':');
-        if (colon >= 0) {
-            if (h.indexOf(':', colon + 1) >= 0) {
-                return ""; // an IPv6 literal without brackets is not a valid Host
+            if (end < 0) {
+                return "";
             }
-            h = h.substring(0, colon);
+            host = h.substring(1, end);
+            rest = h.substring(end + 1);
+        } else {
+            int colon = h.indexOf(':');
+            host = colon < 0 ? h : h.substring(0, colon);
+            rest = colon < 0 ? "" : h.substring(colon);
         }
-        return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+        if (!rest.isEmpty() && !PORT.matcher(rest).matches()) {
+            return ""; // anything but ":digits" after the host, an IPv6 literal without brackets included
+        }
+        return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
     }
 
     /** An IP literal as an address, without any name lookup; empty for anything else. */
