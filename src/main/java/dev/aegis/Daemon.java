@@ -19,15 +19,6 @@ final class Daemon {
 
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
 
-    static {
-        // The admin API and the metrics endpoint run on the JDK's HTTP server, which reads this
-        // once, when the first server starts. Its default (380 KB of request headers) is far more
-        // than any admin or scrape request needs: answer bigger ones with 431 instead of reading them.
-        if (System.getProperty("sun.net.httpserver.maxReqHeaderSize") == null) {
-            System.setProperty("sun.net.httpserver.maxReqHeaderSize", "16384");
-        }
-    }
-
     private final Aegis core;
     private final ProxyMetrics metrics;
     private final AdminServer admin;
@@ -52,7 +43,7 @@ final class Daemon {
             metrics.start(config.admin().metricsAddress().resolve());
             // the token is read per request, so it follows reloads (AEGIS_API_TOKEN is applied by the loader)
             AdminServer admin = new AdminServer(core, core::status, config.admin().apiAddress().resolve(),
-                    () -> core.config().admin().apiToken());
+                    () -> core.config().admin().apiToken(), () -> core.config().admin().allowedHosts());
             admin.start();
             Daemon d = new Daemon(core, metrics, admin);
             d.logStarted();

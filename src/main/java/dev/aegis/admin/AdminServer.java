@@ -1,16 +1,17 @@
 package dev.aegis.admin;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.aegis.HttpServerLimits;
 import dev.aegis.ProxyControl;
 import dev.aegis.ProxyStatus;
 import dev.aegis.config.HostResolver;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,34 +30,44 @@ import org.slf4j.LoggerFactory;
  *   DELETE /backends/{address}      ?pool=udp for the UDP pool: 200 | 404
  * </pre>
  *
- * Every error body is {@code {"error":"..."}}. With a non-empty token, POST and DELETE need
- * {@code Authorization: Bearer <token>}; GET never does.
+ * Every error body is {@code {"error":"..."}}. Before routing and before the token, every
+ * request (the dashboard's too) passes the {@link RequestGuard}: 421 for a foreign {@code Host},
+ * 403 for a foreign {@code Origin}, 415 for a body that is not JSON. With a non-empty token, POST
+ * and DELETE need {@code Authorization: Bearer <token>}; GET never does.
  *
- * <p>Requests run on a pool of {@value #THREADS} platform threads with a queue of
- * {@value #QUEUE} requests; beyond that the server closes new connections at once. A flood of
- * admin requests therefore costs at most a few threads and never competes for the proxy's
- * virtual threads.
+ * <p>Each request runs on a virtual thread of its own. The JDK's server reads the request line
+ * and headers on that thread, blocking, so a bounded pool of platform threads was held by a few
+ * clients that send half a request and wait: a blocked virtual thread costs no carrier, and the
+ * server drops a request that has not fully arrived within 5 s (the {@code sun.net.httpserver}
+ * properties set by {@code Daemon}, which also cap the open connections).
  */
 public final class AdminServer implements AutoCloseable {
 
+    static {
+        HttpServerLimits.apply(); // before the first HttpServer of this JVM exists
+    }
+
+
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
-    static final int THREADS = 4;
-    static final int QUEUE = 64;
 
     private final InetSocketAddress bindAddress;
     private final Router router;
+    private final RequestGuard guard;
     private volatile HttpServer server;
-    private volatile ThreadPoolExecutor executor;
+    private volatile ExecutorService executor;
 
     /**
      * @param control  the lifecycle operations of the proxy
      * @param status   a fresh snapshot of the proxy, taken per request
      * @param address  where to listen; port 0 picks a free port
      * @param apiToken read on every POST and DELETE: empty or null means no token is required
+     * @param allowedHosts {@code admin.allowed_hosts}, read on every request: the names a
+     *                     {@code Host} header may carry besides the listen address and loopback
      */
     public AdminServer(ProxyControl control, Supplier<ProxyStatus> status, InetSocketAddress address,
-                       Supplier<String> apiToken) {
+                       Supplier<String> apiToken, Supplier<List<String>> allowedHosts) {
         this.bindAddress = address;
+        this.guard = new RequestGuard(address.getAddress(), address.getHostString(), allowedHosts);
         HealthHandler health = new HealthHandler(status);
         StatusHandler statusHandler = new StatusHandler(status);
         LifecycleHandler lifecycle = new LifecycleHandler(control, status);
@@ -83,14 +94,13 @@ public final class AdminServer implements AutoCloseable {
             be.initCause(e);
             throw be;
         }
-        s.createContext("/", router);
-        s.createContext("/dashboard", new DashboardHandler());
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(QUEUE), Thread.ofPlatform().name("aegis-admin-", 0).daemon(true).factory());
+        s.createContext("/", router).getFilters().add(guard);
+        s.createContext("/dashboard", new DashboardHandler()).getFilters().add(guard);
+        ExecutorService pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("aegis-admin-", 0).factory());
         s.setExecutor(pool);
         try {
             // The server's dispatcher thread inherits "daemon" from the thread that starts it:
-            // started from the pool it never keeps the JVM alive on its own.
+            // started from the pool (virtual threads are daemons) it never keeps the JVM alive.
             pool.submit(s::start).get();
         } catch (ExecutionException e) {
             pool.shutdownNow();

@@ -1,5 +1,7 @@
 package dev.aegis.config;
 
+import java.util.List;
+
 /**
  * {@code admin:}.
  *
@@ -7,12 +9,24 @@ package dev.aegis.config;
  * @param metricsAddress the Prometheus endpoint, default 0.0.0.0:9091
  * @param apiToken       non-empty: POST and DELETE need {@code Authorization: Bearer <token>};
  *                       the environment variable AEGIS_API_TOKEN overrides it
+ * @param allowedHosts   host names (no port) that a request's {@code Host} header may carry
+ *                       besides the listen address, {@code localhost} and loopback; default
+ *                       empty. Any other {@code Host} gets 421 (DNS rebinding, SPEC §5)
  */
-public record AdminConfig(HostPort apiAddress, HostPort metricsAddress, String apiToken) {
+public record AdminConfig(HostPort apiAddress, HostPort metricsAddress, String apiToken, List<String> allowedHosts) {
+
+    public AdminConfig {
+        allowedHosts = List.copyOf(allowedHosts);
+    }
+
+    /** No {@code allowed_hosts}. */
+    public AdminConfig(HostPort apiAddress, HostPort metricsAddress, String apiToken) {
+        this(apiAddress, metricsAddress, apiToken, List.of());
+    }
 
     @Override
     public String toString() {
         return "AdminConfig[apiAddress=" + apiAddress + ", metricsAddress=" + metricsAddress
-                + ", apiToken=" + (apiToken.isEmpty() ? "" : "***") + "]";
+                + ", apiToken=" + (apiToken.isEmpty() ? "" : "***") + ", allowedHosts=" + allowedHosts + "]";
     }
 }

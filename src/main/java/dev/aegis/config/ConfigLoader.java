@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Reads and validates a configuration file (SPEC §3) into an {@link AegisConfig}.
@@ -410,7 +411,7 @@ public final class ConfigLoader {
     // ---------------------------------------------------------------- admin, logging, shutdown
 
     private AdminConfig admin(ConfigNode node) {
-        node.keys("api_address", "metrics_address", "api_token");
+        node.keys("api_address", "metrics_address", "api_token", "allowed_hosts");
         HostPort api = serverAddress(node.get("api_address"), DEFAULT_API_ADDRESS);
         HostPort metrics = serverAddress(node.get("metrics_address"), DEFAULT_METRICS_ADDRESS);
         ConfigNode tokenNode = node.get("api_token");
@@ -421,7 +422,26 @@ public final class ConfigLoader {
             checkToken(envToken, "env " + API_TOKEN_ENV);
             token = envToken;
         }
-        return new AdminConfig(api, metrics, token);
+        return new AdminConfig(api, metrics, token, allowedHosts(node.get("allowed_hosts")));
+    }
+
+    /** A host name or IP literal, as a {@code Host} header carries it without its port. */
+    private static final Pattern ALLOWED_HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+
+    /** {@code admin.allowed_hosts}: a list of host names, no ports, no schemes. */
+    private static List<String> allowedHosts(ConfigNode node) {
+        List<String> hosts = new ArrayList<>();
+        for (ConfigNode element : node.elements()) {
+            element.text().ifPresent(host -> {
+                if (ALLOWED_HOST.matcher(host).matches()) {
+                    hosts.add(host);
+                } else {
+                    element.error("expected a host name without port or scheme, such as aegis.internal, got \""
+                            + host + "\"");
+                }
+            });
+        }
+        return hosts;
     }
 
     /** The admin API or metrics address: a listen address, and one of the TCP servers we bind. */

@@ -29,7 +29,8 @@ public final class ConfigWriter {
         root.put("admin", map(
                 "api_address", admin.apiAddress().toString(),
                 "metrics_address", admin.metricsAddress().toString(),
-                "api_token", admin.apiToken().isEmpty() ? "" : MASKED_TOKEN));
+                "api_token", admin.apiToken().isEmpty() ? "" : MASKED_TOKEN,
+                "allowed_hosts", admin.allowedHosts()));
         root.put("logging", map("level", config.logging().level(), "access_log", config.logging().accessLog()));
         root.put("shutdown", map("drain_timeout", Durations.format(config.shutdown().drainTimeout())));
         return root;

@@ -1,15 +1,17 @@
 package dev.aegis.metrics;
 
+import com.sun.net.httpserver.HttpServer;
+import dev.aegis.HttpServerLimits;
 import dev.aegis.ProxyStatus;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,12 +47,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyMetrics implements AutoCloseable {
 
+    static {
+        HttpServerLimits.apply(); // before the first HttpServer of this JVM exists
+    }
+
+
     private static final Logger log = LoggerFactory.getLogger(ProxyMetrics.class);
-    private static final int THREADS = 2;
-    private static final int QUEUE = 16;
+
+    /** Pending connections the kernel queues before we accept them (the client library's server had 3). */
+    private static final int BACKLOG = 64;
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private volatile HTTPServer server;
+    private volatile HttpServer server;
+    private volatile ExecutorService executor;
     private volatile InetSocketAddress bound;
 
     /**
@@ -77,8 +86,14 @@ public final class ProxyMetrics implements AutoCloseable {
     }
 
     /**
-     * Serves {@code /metrics} on {@code address} (port 0 picks a free port) with its own two
-     * platform threads; a scrape flood beyond a short queue gets its connections closed.
+     * Serves {@code /metrics} on {@code address} (port 0 picks a free port), one virtual thread
+     * per request. The JDK's server reads each request on its executor's thread, blocking: a
+     * bounded pool was held by two clients that sent half a request and waited (SPEC §5). The
+     * client library's {@code HTTPServer} (1.x) takes an executor but not a server of ours, and
+     * listens with a backlog of 3, so that a burst of connections waits in SYN-ACK retries; we
+     * serve its {@link MetricsHandler} from our own {@link HttpServer} instead. The request time
+     * limit (5 s) and the connection cap are the JVM-wide {@code sun.net.httpserver} properties
+     * that {@code Daemon} sets before any server starts.
      *
      * @throws IOException naming the address if it cannot be bound
      */
@@ -87,15 +102,10 @@ public final class ProxyMetrics implements AutoCloseable {
             throw new IOException("cannot listen on metrics " + address.getHostString() + ":" + address.getPort()
                     + ": host does not resolve");
         }
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(QUEUE), Thread.ofPlatform().name("aegis-metrics-", 0).daemon(true).factory());
+        ExecutorService pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("aegis-metrics-", 0).factory());
+        HttpServer s;
         try {
-            server = HTTPServer.builder()
-                    .inetAddress(address.getAddress())
-                    .port(address.getPort())
-                    .registry(registry)
-                    .executorService(pool)
-                    .buildAndStart();
+            s = HttpServer.create(address, BACKLOG);
         } catch (IOException e) {
             pool.shutdownNow();
             BindException be = new BindException("cannot listen on metrics " + address.getAddress().getHostAddress()
@@ -103,8 +113,23 @@ public final class ProxyMetrics implements AutoCloseable {
             be.initCause(e);
             throw be;
         }
-        bound = new InetSocketAddress(address.getAddress(), server.getPort());
-        log.info("metrics listening address={}:{} path=/metrics", address.getAddress().getHostAddress(), server.getPort());
+        s.createContext("/metrics", new MetricsHandler(registry));
+        s.setExecutor(pool);
+        try {
+            // started from the pool, the dispatcher thread is a daemon, as the pool's threads are
+            pool.submit(s::start).get();
+        } catch (ExecutionException e) {
+            pool.shutdownNow();
+            throw new IOException("cannot start metrics: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            pool.shutdownNow();
+            throw new IOException("interrupted while starting metrics", e);
+        }
+        server = s;
+        executor = pool;
+        bound = new InetSocketAddress(address.getAddress(), s.getAddress().getPort());
+        log.info("metrics listening address={}:{} path=/metrics", address.getAddress().getHostAddress(), bound.getPort());
     }
 
     /** The bound address, with the real port. @throws IllegalStateException before {@link #start} */
@@ -119,10 +144,11 @@ public final class ProxyMetrics implements AutoCloseable {
     /** Stops serving. Idempotent; the registry stays readable. */
     @Override
     public void close() {
-        HTTPServer s = server;
+        HttpServer s = server;
         if (s != null) {
             server = null;
-            s.close(); // also shuts down its executor
+            s.stop(0);
+            executor.shutdownNow();
         }
     }
 

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /** A real Aegis started from a YAML file, with its admin API on a free loopback port, and an HTTP client. */
 final class AdminFixture implements AutoCloseable {
@@ -40,7 +41,7 @@ final class AdminFixture implements AutoCloseable {
         rewrite(proxyYaml);
         aegis = new Aegis(file, ConfigLoader.load(file).config());
         aegis.start();
-        admin = new AdminServer(aegis, aegis::status, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), () -> token);
+        admin = new AdminServer(aegis, aegis::status, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), () -> token, List::of);
         admin.start();
     }
 
@@ -98,7 +99,7 @@ final class AdminFixture implements AutoCloseable {
     }
 
     HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
-        return send(request(path).POST(HttpRequest.BodyPublishers.ofString(body)));
+        return send(request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
     HttpResponse<String> delete(String path) throws IOException, InterruptedException {

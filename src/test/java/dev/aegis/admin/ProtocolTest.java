@@ -15,6 +15,7 @@ import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,7 +85,7 @@ class ProtocolTest {
         HttpResponse<String> r = fx.post("/backends", big); // refused by its Content-Length
         assertJsonError(r, 413);
         assertEquals("close", r.headers().firstValue("Connection").orElse(""));
-        r = fx.send(fx.request("/backends").POST(HttpRequest.BodyPublishers.ofInputStream(
+        r = fx.send(fx.request("/backends").header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofInputStream(
                 () -> new ByteArrayInputStream(big.getBytes())))); // chunked: refused after 64 KiB + 1 byte
         assertJsonError(r, 413);
         assertEquals(1, json(fx.get("/backends")).get("backends").size());
@@ -139,7 +140,7 @@ class ProtocolTest {
         start("");
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             AdminServer other = new AdminServer(fx.aegis, fx.aegis::status,
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), taken.getLocalPort()), () -> "");
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), taken.getLocalPort()), () -> "", List::of);
             IOException e = assertThrows(IOException.class, other::start);
             assertTrue(e.getMessage().contains("127.0.0.1:" + taken.getLocalPort()), e.getMessage());
             other.close();

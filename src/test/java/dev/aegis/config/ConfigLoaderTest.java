@@ -160,6 +160,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void allowedHostsAreAListOfHostNamesEmptyByDefault() throws ConfigException {
+        assertEquals(List.of(), parse(MINIMAL).config().admin().allowedHosts());
+        assertEquals(List.of("aegis.internal", "Admin-1.example.org", "10.0.0.7", "fd00::7"),
+                parse(MINIMAL + "admin:\n  allowed_hosts: [aegis.internal, Admin-1.example.org, \"10.0.0.7\", \"fd00::7\"]\n")
+                        .config().admin().allowedHosts());
+    }
+
+    @Test
+    void allowedHostsRefusesPortsSchemesAndNonLists() {
+        assertEquals(List.of(
+                        new ConfigError("admin.allowed_hosts[0]",
+                                "expected a host name without port or scheme, such as aegis.internal, got \"aegis.internal:9090\""),
+                        new ConfigError("admin.allowed_hosts[1]",
+                                "expected a host name without port or scheme, such as aegis.internal, got \"http://aegis.internal\""),
+                        new ConfigError("admin.allowed_hosts[2]",
+                                "expected a host name without port or scheme, such as aegis.internal, got \"\"")),
+                errorsOf(MINIMAL + "admin:\n  allowed_hosts: [\"aegis.internal:9090\", \"http://aegis.internal\", \"\"]\n"));
+        List<ConfigError> notAList = errorsOf(MINIMAL + "admin:\n  allowed_hosts: aegis.internal\n");
+        assertEquals(1, notAList.size(), notAList.toString());
+        assertEquals("admin.allowed_hosts", notAList.get(0).path());
+        List<ConfigError> misspelt = errorsOf(MINIMAL + "admin:\n  allowed_host: [aegis.internal]\n");
+        assertTrue(misspelt.get(0).message().contains("allowed_hosts"), misspelt.toString());
+    }
+
+    @Test
     void environmentTokenOverridesTheFileToken() throws ConfigException {
         String yaml = MINIMAL + "admin:\n  api_token: \"from-file\"\n";
         assertEquals("from-env", ConfigLoader.parse(yaml, Map.of("AEGIS_API_TOKEN", "from-env"), host -> true)

@@ -35,7 +35,8 @@ class ConfigWriterTest {
                 max_connections: 1000
                 udp_max_sessions: 50
               circuit_breaker: {error_threshold: 3, timeout: 10s}
-            admin: {api_address: "127.0.0.1:0", metrics_address: "127.0.0.1:0", api_token: "s3cret"}
+            admin: {api_address: "127.0.0.1:0", metrics_address: "127.0.0.1:0", api_token: "s3cret",
+                    allowed_hosts: [aegis.internal, "10.0.0.7"]}
             logging: {level: DEBUG, access_log: false}
             shutdown: {drain_timeout: 0s}
             """;
@@ -58,8 +59,8 @@ class ConfigWriterTest {
         assertEquals(2.5, rate.get("requests_per_second"));
         assertEquals(3L, rate.get("burst"));
         assertEquals(10L, ((Map<?, ?>) rate.get("per_client")).get("requests_per_second"));
-        assertEquals(Map.of("api_address", "127.0.0.1:0", "metrics_address", "127.0.0.1:0", "api_token", "***"),
-                tree.get("admin"));
+        assertEquals(Map.of("api_address", "127.0.0.1:0", "metrics_address", "127.0.0.1:0", "api_token", "***",
+                "allowed_hosts", List.of("aegis.internal", "10.0.0.7")), tree.get("admin"));
         assertEquals(Map.of("level", "debug", "access_log", false), tree.get("logging"));
         assertEquals(Map.of("drain_timeout", "0s"), tree.get("shutdown"));
     }
