@@ -52,9 +52,9 @@ public final class Service {
         this.health = health;
         ProxyConfig p = config.proxy();
         this.rateLimiter = new RateLimiter(p.traffic().rateLimit());
-        this.tcpPool = new BackendPool("tcp", resolve(p.backends()), p.loadBalancing(), p.circuitBreaker());
+        this.tcpPool = new BackendPool("tcp", resolve(p.backends()), p.loadBalancing(), p.circuitBreaker(), Balancers::create);
         if (p.listen().udp().isPresent()) {
-            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
+            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker(), Balancers::create);
         }
     }
 
@@ -115,7 +115,7 @@ public final class Service {
         boolean tcpMoved = !p.listen().tcp().equals(oldTcp);
         boolean udpMoved = !p.listen().udp().equals(oldUdp);
         if (udpPool == null && p.listen().udp().isPresent()) {
-            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
+            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker(), Balancers::create);
         }
         TcpListener newTcp = null;
         UdpListener newUdp = null;
