@@ -68,9 +68,9 @@ public final class Service {
         this.connectLatency = connectLatency;
         ProxyConfig p = config.proxy();
         this.rateLimiter = new RateLimiter(p.traffic().rateLimit());
-        this.tcpPool = new BackendPool("tcp", resolve(p.backends()), p.loadBalancing(), p.circuitBreaker());
+        this.tcpPool = new BackendPool("tcp", resolve(p.backends()), p.loadBalancing(), p.circuitBreaker(), Balancers::create);
         if (p.listen().udp().isPresent()) {
-            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
+            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker(), Balancers::create);
         }
     }
 
@@ -128,7 +128,7 @@ public final class Service {
         boolean udpMoved = !p.listen().udp().equals(oldUdp);
         BackendPool nextUdpPool = udpPool;
         if (nextUdpPool == null && p.listen().udp().isPresent()) {
-            nextUdpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
+            nextUdpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker(), Balancers::create);
         }
         TcpListener newTcp = null;
         UdpListener newUdp = null;

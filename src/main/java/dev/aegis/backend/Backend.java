@@ -71,9 +71,14 @@ public final class Backend {
         return healthy && isUsableIgnoringHealth();
     }
 
+    /** {@link #isAvailable()}, or in panic mode ({@code ignoreHealth}) {@link #isUsableIgnoringHealth()}. */
+    public boolean isEligible(boolean ignoreHealth) {
+        return (healthy || ignoreHealth) && isUsableIgnoringHealth();
+    }
+
     /**
      * Everything {@link #isAvailable()} asks except the health check's verdict: what panic mode
-     * (every backend of the pool unhealthy) still respects.
+     * ({@code load_balancing.panic_threshold}) still respects.
      */
     public boolean isUsableIgnoringHealth() {
         BackendConfig c = config;

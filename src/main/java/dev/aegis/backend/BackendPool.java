@@ -1,6 +1,5 @@
 package dev.aegis.backend;
 
-import dev.aegis.balancer.Balancers;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.CircuitBreakerConfig;
 import dev.aegis.config.LoadBalancingConfig;
@@ -15,7 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Readers (every new connection) take the current {@link BackendSet} with one volatile read;
  * writers (reload, the admin API) build the next generation under a lock and swap it in.
  * Backend objects are reused across generations when their address stays, so counters, health
- * and open connections carry over a reload.
+ * and open connections carry over a reload. The balancing algorithm comes from outside, as a
+ * {@link Selector.Factory} ({@code Balancers::create}), so this package does not depend on
+ * {@code dev.aegis.balancer}.
  */
 public final class BackendPool {
 
@@ -25,19 +26,26 @@ public final class BackendPool {
     private final AtomicReference<BackendSet> current;
     /** Serialises writers only; never taken on the connection path. */
     private final ReentrantLock writeLock = new ReentrantLock();
+    private final Selector.Factory selectors;
     private LoadBalancingConfig balancing;
     private CircuitBreakerConfig circuitConfig;
 
     public BackendPool(String name, List<ResolvedBackend> backends,
-            LoadBalancingConfig balancing, CircuitBreakerConfig circuitConfig) {
+            LoadBalancingConfig balancing, CircuitBreakerConfig circuitConfig, Selector.Factory selectors) {
         this.name = name;
+        this.selectors = selectors;
         this.balancing = balancing;
         this.circuitConfig = circuitConfig;
         List<Backend> live = new ArrayList<>();
         for (ResolvedBackend rb : backends) {
             live.add(new Backend(rb.config(), rb.address(), circuitConfig));
         }
-        this.current = new AtomicReference<>(new BackendSet(live, Balancers.create(balancing, live), panicPicks));
+        this.current = new AtomicReference<>(generation(live));
+    }
+
+    /** The next generation over {@code backends}, under the current balancing config. */
+    private BackendSet generation(List<Backend> backends) {
+        return new BackendSet(backends, selectors.create(balancing, backends), balancing.panicThreshold(), panicPicks);
     }
 
     /** A config entry together with its address resolved at (re)load time. */
@@ -83,7 +91,7 @@ public final class BackendPool {
                     removed.add(b);
                 }
             }
-            current.set(new BackendSet(next, Balancers.create(balancing, next), panicPicks));
+            current.set(generation(next));
             return removed;
         } finally {
             writeLock.unlock();
@@ -100,7 +108,7 @@ public final class BackendPool {
             }
             List<Backend> next = new ArrayList<>(old.backends());
             next.add(new Backend(backend.config(), backend.address(), circuitConfig));
-            current.set(new BackendSet(next, Balancers.create(balancing, next), panicPicks));
+            current.set(generation(next));
             return true;
         } finally {
             writeLock.unlock();
@@ -119,7 +127,7 @@ public final class BackendPool {
             List<Backend> next = new ArrayList<>(old.backends());
             next.remove(gone);
             gone.markDraining();
-            current.set(new BackendSet(next, Balancers.create(balancing, next), panicPicks));
+            current.set(generation(next));
             return gone;
         } finally {
             writeLock.unlock();

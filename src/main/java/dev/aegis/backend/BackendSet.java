@@ -1,36 +1,37 @@
 package dev.aegis.backend;
 
-import dev.aegis.balancer.Balancer;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One generation of a pool: the backends in config order and the balancer built over exactly
- * those backends. Its membership never changes; a reload or a runtime add/remove builds the next
- * generation.
+ * One generation of a pool: the backends in config order and the selector (a balancer from
+ * {@code dev.aegis.balancer}) built over exactly those backends. Its membership never changes; a
+ * reload or a runtime add/remove builds the next generation.
  *
- * <p><b>Panic mode.</b> When the health checks call every backend of the pool unhealthy, Aegis
- * tries them anyway (round robin, still skipping draining, circuit-open and full backends)
- * instead of refusing every client. Health checks can be wrong as a whole (a broken {@code /health}
- * route, a check port firewalled) while traffic would still be served; a backend that is really
- * dead costs a refused connect, which the retry and the circuit breaker absorb. This is Envoy's
- * panic threshold at its most conservative (0 healthy); HAProxy instead fails closed.
+ * <p><b>Panic mode</b> ({@code load_balancing.panic_threshold}, Envoy's meaning). With fewer than
+ * {@code panicThreshold} percent of the set's backends healthy, the health checks' verdict is set
+ * aside and every backend that is otherwise usable is eligible again, picked by the same algorithm:
+ * draining, weight-0, circuit-open and full backends are still skipped, because those verdicts come
+ * from the traffic itself (or the operator), not from a check that may be wrong as a whole. At 0
+ * (the default) panic mode never starts: with no healthy backend the client is rejected
+ * ({@code no_backend}), as SPEC §4 says.
  */
 public final class BackendSet {
 
     private final List<Backend> backends;
-    private final Balancer balancer;
-    private final AtomicInteger panicCursor = new AtomicInteger();
+    private final Selector selector;
+    private final int panicThreshold;
     private final LongAdder panicPicks;
 
-    public BackendSet(List<Backend> backends, Balancer balancer) {
-        this(backends, balancer, new LongAdder());
+    /** A set with panic mode at {@code panicThreshold} percent (0 = never) and its own panic count. */
+    public BackendSet(List<Backend> backends, Selector selector, int panicThreshold) {
+        this(backends, selector, panicThreshold, new LongAdder());
     }
 
-    BackendSet(List<Backend> backends, Balancer balancer, LongAdder panicPicks) {
+    BackendSet(List<Backend> backends, Selector selector, int panicThreshold, LongAdder panicPicks) {
         this.backends = List.copyOf(backends);
-        this.balancer = balancer;
+        this.selector = selector;
+        this.panicThreshold = panicThreshold;
         this.panicPicks = panicPicks;
     }
 
@@ -38,42 +39,38 @@ public final class BackendSet {
         return backends;
     }
 
-    public Balancer balancer() {
-        return balancer;
-    }
-
-    /** Picks an available backend not yet tried, or null; in panic mode an unhealthy one. */
+    /**
+     * Picks an eligible backend not yet tried, or null. In panic mode an unhealthy backend is
+     * eligible too. One pass over the backends to count the healthy ones, only when panic mode is
+     * configured; no lock, no allocation.
+     */
     public Backend select(int clientHash, Tried tried) {
-        Backend b = balancer.select(clientHash, tried);
-        if (b == null && noneHealthy()) {
-            b = panicSelect(tried);
+        boolean panic = inPanic();
+        Backend b = selector.select(clientHash, tried, panic);
+        if (panic && b != null && !b.isHealthy()) {
+            panicPicks.increment();
         }
         return b;
     }
 
-    private boolean noneHealthy() {
+    /** Fewer than {@code panicThreshold} percent of the backends are healthy (never when it is 0). */
+    public boolean inPanic() {
+        if (panicThreshold == 0 || backends.isEmpty()) {
+            return false;
+        }
+        int healthy = 0;
         for (Backend b : backends) {
             if (b.isHealthy()) {
-                return false;
+                healthy++;
             }
         }
-        return !backends.isEmpty();
+        return healthy * 100 < panicThreshold * backends.size();
     }
 
-    private Backend panicSelect(Tried tried) {
-        int n = backends.size();
-        int start = Math.floorMod(panicCursor.getAndIncrement(), n);
-        for (int i = 0; i < n; i++) {
-            Backend b = backends.get((start + i) % n);
-            if (b.isUsableIgnoringHealth() && !tried.contains(b)) {
-                panicPicks.increment();
-                return b;
-            }
-        }
-        return null;
-    }
-
-    /** Picks made in panic mode since the pool was created. */
+    /**
+     * Clients sent to a backend that its health check calls down (which only panic mode does),
+     * since the pool was created.
+     */
     public long panicPicks() {
         return panicPicks.sum();
     }

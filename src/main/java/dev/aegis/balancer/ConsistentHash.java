@@ -81,7 +81,7 @@ final class ConsistentHash implements Balancer {
     }
 
     @Override
-    public Backend select(int clientHash, Tried tried) {
+    public Backend select(int clientHash, Tried tried, boolean ignoreHealth) {
         int size = positions.length;
         if (size == 0) {
             return null;
@@ -94,12 +94,12 @@ final class ConsistentHash implements Balancer {
             int owner = owners[index];
             if (owner != rejected) {
                 Backend b = backends[owner];
-                if (b.isAvailable() && !tried.contains(b)) {
+                if (b.isEligible(ignoreHealth) && !tried.contains(b)) {
                     return b;
                 }
                 rejected = owner;
                 // Bounds the cost of an all-down pool to O(N) instead of a walk round the ring.
-                if (++rejections == backends.length + 1 && !anyEligible(tried)) {
+                if (++rejections == backends.length + 1 && !anyEligible(tried, ignoreHealth)) {
                     return null;
                 }
             }
@@ -124,9 +124,9 @@ final class ConsistentHash implements Balancer {
         return low == positions.length ? 0 : low; // past the last point: wrap to the first
     }
 
-    private boolean anyEligible(Tried tried) {
+    private boolean anyEligible(Tried tried, boolean ignoreHealth) {
         for (Backend b : backends) {
-            if (b.isAvailable() && !tried.contains(b)) {
+            if (b.isEligible(ignoreHealth) && !tried.contains(b)) {
                 return true;
             }
         }

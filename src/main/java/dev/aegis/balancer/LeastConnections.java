@@ -25,12 +25,12 @@ final class LeastConnections implements Balancer {
     }
 
     @Override
-    public Backend select(int clientHash, Tried tried) {
+    public Backend select(int clientHash, Tried tried, boolean ignoreHealth) {
         int least = Integer.MAX_VALUE;
         int tiedCount = 0;
         Backend first = null;
         for (Backend b : backends) {
-            if (!b.isAvailable() || tried.contains(b)) {
+            if (!b.isEligible(ignoreHealth) || tried.contains(b)) {
                 continue;
             }
             int active = b.activeConnections();
@@ -47,7 +47,7 @@ final class LeastConnections implements Balancer {
         }
         int k = (int) Long.remainderUnsigned(ties.getAndIncrement(), tiedCount);
         for (Backend b : backends) {
-            if (b.isAvailable() && !tried.contains(b) && b.activeConnections() == least && k-- == 0) {
+            if (b.isEligible(ignoreHealth) && !tried.contains(b) && b.activeConnections() == least && k-- == 0) {
                 return b;
             }
         }

@@ -24,7 +24,7 @@ final class RoundRobin implements Balancer {
     }
 
     @Override
-    public Backend select(int clientHash, Tried tried) {
+    public Backend select(int clientHash, Tried tried, boolean ignoreHealth) {
         int n = backends.length;
         if (n == 0) {
             return null;
@@ -37,7 +37,7 @@ final class RoundRobin implements Balancer {
             for (; offset < n; offset++) {
                 int i = start + offset;
                 Backend b = backends[i < n ? i : i - n];
-                if (b.isAvailable() && !tried.contains(b)) {
+                if (b.isEligible(ignoreHealth) && !tried.contains(b)) {
                     chosen = b;
                     break;
                 }

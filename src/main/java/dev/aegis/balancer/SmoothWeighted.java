@@ -65,7 +65,7 @@ final class SmoothWeighted implements Balancer {
     }
 
     @Override
-    public Backend select(int clientHash, Tried tried) {
+    public Backend select(int clientHash, Tried tried, boolean ignoreHealth) {
         int length = sequence.length;
         if (length == 0) {
             return null;
@@ -78,7 +78,7 @@ final class SmoothWeighted implements Balancer {
             Backend chosen = null;
             while (walked < length) {
                 Backend b = backends[sequence[index]];
-                if (b.isAvailable() && !tried.contains(b)) {
+                if (b.isEligible(ignoreHealth) && !tried.contains(b)) {
                     chosen = b;
                     break;
                 }
@@ -89,7 +89,7 @@ final class SmoothWeighted implements Balancer {
                     index -= length;
                 }
                 if (!someoneEligible && walked > backends.length) {
-                    if (!anyEligible(tried)) {
+                    if (!anyEligible(tried, ignoreHealth)) {
                         return null;
                     }
                     someoneEligible = true;
@@ -105,9 +105,9 @@ final class SmoothWeighted implements Balancer {
         }
     }
 
-    private boolean anyEligible(Tried tried) {
+    private boolean anyEligible(Tried tried, boolean ignoreHealth) {
         for (Backend b : backends) {
-            if (b.isAvailable() && !tried.contains(b)) {
+            if (b.isEligible(ignoreHealth) && !tried.contains(b)) {
                 return true;
             }
         }

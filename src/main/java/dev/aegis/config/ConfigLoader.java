@@ -349,10 +349,11 @@ public final class ConfigLoader {
     }
 
     private static LoadBalancingConfig loadBalancing(ConfigNode node) {
-        node.keys("algorithm", "session_affinity");
+        node.keys("algorithm", "session_affinity", "panic_threshold");
         return new LoadBalancingConfig(
                 node.get("algorithm").choice(ALGORITHMS, Algorithm.ROUND_ROBIN),
-                node.get("session_affinity").bool(false));
+                node.get("session_affinity").bool(false),
+                node.get("panic_threshold").integer(0, 0, 100));
     }
 
     private static TrafficConfig traffic(ConfigNode node) {

@@ -48,7 +48,8 @@ public final class ConfigWriter {
         }
         out.put("load_balancing", map(
                 "algorithm", proxy.loadBalancing().algorithm().yamlName(),
-                "session_affinity", proxy.loadBalancing().sessionAffinity()));
+                "session_affinity", proxy.loadBalancing().sessionAffinity(),
+                "panic_threshold", proxy.loadBalancing().panicThreshold()));
         out.put("traffic", traffic(proxy.traffic()));
         out.put("circuit_breaker", map(
                 "error_threshold", proxy.circuitBreaker().errorThreshold(),

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aegis.backend.BackendPool.ResolvedBackend;
+import dev.aegis.balancer.Balancers;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.CircuitBreakerConfig;
 import dev.aegis.config.HostPort;
@@ -25,7 +26,7 @@ class BackendPoolTest {
     private static final CircuitBreakerConfig CIRCUIT = new CircuitBreakerConfig(5, Duration.ofSeconds(30));
     private static final LoadBalancingConfig ROUND_ROBIN = new LoadBalancingConfig(Algorithm.ROUND_ROBIN, false);
 
-    private final BackendPool pool = new BackendPool("tcp", List.of(entry(0, 100), entry(1, 100)), ROUND_ROBIN, CIRCUIT);
+    private final BackendPool pool = new BackendPool("tcp", List.of(entry(0, 100), entry(1, 100)), ROUND_ROBIN, CIRCUIT, Balancers::create);
 
     @Test
     void reconfigureKeepsTheBackendObjectOfAKeptAddress() {

@@ -148,6 +148,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void panicThresholdIsOffByDefaultAndReadAsAPercent() throws ConfigException {
+        assertEquals(0, parse(MINIMAL).config().proxy().loadBalancing().panicThreshold());
+        assertEquals(50, parse(MINIMAL + "  load_balancing: {panic_threshold: 50}\n")
+                .config().proxy().loadBalancing().panicThreshold());
+        assertEquals(100, parse(MINIMAL + "  load_balancing: {panic_threshold: 100}\n")
+                .config().proxy().loadBalancing().panicThreshold());
+    }
+
+    @Test
     void acceptsWeightedRoundRobinAsAnAliasOfWeighted() throws ConfigException {
         for (String written : List.of("weighted_round_robin", "\"weighted_round_robin\"", "weighted", "WEIGHTED")) {
             LoadedConfig loaded = parse(MINIMAL + "  load_balancing:\n    algorithm: " + written + "\n");

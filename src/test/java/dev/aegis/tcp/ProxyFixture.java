@@ -1,6 +1,7 @@
 package dev.aegis.tcp;
 
 import dev.aegis.backend.BackendPool;
+import dev.aegis.balancer.Balancers;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.CircuitBreakerConfig;
 import dev.aegis.config.HostPort;
@@ -39,7 +40,7 @@ final class ProxyFixture implements AutoCloseable {
                     new BackendConfig(new HostPort(a.getHostString(), a.getPort()), 100, maxPerBackend, Optional.empty()), a));
         }
         pool = new BackendPool("tcp", resolved,
-                new LoadBalancingConfig(LoadBalancingConfig.Algorithm.ROUND_ROBIN, false), circuit);
+                new LoadBalancingConfig(LoadBalancingConfig.Algorithm.ROUND_ROBIN, false), circuit, Balancers::create);
         listener = new TcpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), pool, settings);
         listener.start();
         sweeper.scheduleAtFixedRate(listener::sweep, 10, 10, TimeUnit.MILLISECONDS);

@@ -7,6 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aegis.backend.Backend;
+import dev.aegis.backend.BackendPool;
+import dev.aegis.config.BackendConfig;
+import dev.aegis.config.HealthCheckConfig;
+import dev.aegis.config.HostPort;
+import dev.aegis.config.LoadBalancingConfig;
+import dev.aegis.health.HealthChecker;
 import dev.aegis.config.CircuitBreakerConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +26,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -306,22 +313,60 @@ class TcpProxyTest {
     }
 
     @Test
-    void triesUnhealthyBackendsWhenNoneIsHealthy() throws Exception {
+    void whenEveryHealthCheckFailsClientsAreRejectedAtOnceAsNoBackend() throws Exception {
+        try (var b1 = TestServers.named("b1"); var b2 = TestServers.named("b2");
+                var proxy = new ProxyFixture(ProxyFixture.DEFAULTS, List.of(b1.address(), b2.address()));
+                var checker = new HealthChecker()) {
+            // The backends serve, but answer an HTTP check with garbage: every check fails.
+            proxy.pool.reconfigure(checked(b1.address(), b2.address()), ROUND_ROBIN, CIRCUIT);
+            checker.watch("tcp", false, proxy.pool.current().backends());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> proxy.pool.current().backends().stream().noneMatch(Backend::isHealthy));
+
+            try (Socket s = proxy.connect()) {
+                assertEquals(-1, s.getInputStream().read(), "no healthy backend: closed at once (panic mode is off)");
+            }
+            assertEquals(1, proxy.listener.stats().rejected(RejectReason.NO_BACKEND));
+            assertEquals(0, proxy.pool.current().panicPicks());
+        }
+    }
+
+    @Test
+    void belowThePanicThresholdUnhealthyBackendsServeAgainAndArePanicPicks() throws Exception {
         try (var b1 = TestServers.named("b1"); var b2 = TestServers.named("b2");
                 var proxy = new ProxyFixture(ProxyFixture.DEFAULTS, List.of(b1.address(), b2.address()))) {
+            List<BackendPool.ResolvedBackend> same = checked(b1.address(), b2.address());
+            proxy.pool.reconfigure(same, new LoadBalancingConfig(LoadBalancingConfig.Algorithm.ROUND_ROBIN, false, 50),
+                    CIRCUIT);
             proxy.pool.current().backends().forEach(b -> b.setHealthy(false));
             try (Socket s = proxy.connect()) {
-                assertTrue(readString(s).startsWith("b"), "panic mode should still serve");
+                assertTrue(readString(s).startsWith("b"), "panic mode serves from an unhealthy backend");
             }
             assertEquals(1, proxy.pool.current().panicPicks());
-            proxy.pool.current().backends().get(1).setHealthy(true);
+            proxy.pool.current().backends().get(1).setHealthy(true); // 1 of 2 = 50 %: panic mode ends
             for (int i = 0; i < 3; i++) {
                 try (Socket s = proxy.connect()) {
-                    assertEquals("b2", readString(s), "with one healthy backend, only it is used");
+                    assertEquals("b2", readString(s), "at the threshold only the healthy backend is used");
                 }
             }
             assertEquals(1, proxy.pool.current().panicPicks());
         }
+    }
+
+    private static final LoadBalancingConfig ROUND_ROBIN =
+            new LoadBalancingConfig(LoadBalancingConfig.Algorithm.ROUND_ROBIN, false);
+    private static final CircuitBreakerConfig CIRCUIT = new CircuitBreakerConfig(5, Duration.ofSeconds(30));
+
+    /** The fixture's backends again, each with a fast HTTP health check that falls at the first failure. */
+    private static List<BackendPool.ResolvedBackend> checked(InetSocketAddress... addresses) {
+        List<BackendPool.ResolvedBackend> out = new ArrayList<>();
+        for (InetSocketAddress a : addresses) {
+            HealthCheckConfig check = new HealthCheckConfig(Duration.ofMillis(50), Duration.ofMillis(500),
+                    Optional.of("/health"), HealthCheckConfig.Scheme.HTTP, 1, 1);
+            out.add(new BackendPool.ResolvedBackend(
+                    new BackendConfig(new HostPort(a.getHostString(), a.getPort()), 100, 0, Optional.of(check)), a));
+        }
+        return out;
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.aegis.udp;
 
 import dev.aegis.backend.BackendPool;
+import dev.aegis.balancer.Balancers;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.CircuitBreakerConfig;
 import dev.aegis.config.HostPort;
@@ -105,7 +106,7 @@ final class EchoBackend implements AutoCloseable {
         }
         return new BackendPool("udp", list,
                 new LoadBalancingConfig(LoadBalancingConfig.Algorithm.ROUND_ROBIN, false),
-                new CircuitBreakerConfig(5, Duration.ofSeconds(30)));
+                new CircuitBreakerConfig(5, Duration.ofSeconds(30)), Balancers::create);
     }
 
     static BackendPool.ResolvedBackend resolved(InetSocketAddress addr) {

@@ -329,7 +329,7 @@ class UdpListenerTest {
         BackendPool pool = new BackendPool("udp",
                 List.of(EchoBackend.resolved(dead), EchoBackend.resolved(alive.address())),
                 new dev.aegis.config.LoadBalancingConfig(dev.aegis.config.LoadBalancingConfig.Algorithm.ROUND_ROBIN, false),
-                new dev.aegis.config.CircuitBreakerConfig(5, Duration.ofSeconds(30)));
+                new dev.aegis.config.CircuitBreakerConfig(5, Duration.ofSeconds(30)), dev.aegis.balancer.Balancers::create);
         Backend deadBackend = pool.current().backends().get(0);
         UdpListener l = listener(pool);
         TestClient c = client(l);
