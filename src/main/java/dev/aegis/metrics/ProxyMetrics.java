@@ -1,6 +1,7 @@
 package dev.aegis.metrics;
 
 import dev.aegis.Aegis;
+import dev.aegis.config.HostPort;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -85,7 +86,7 @@ public final class ProxyMetrics implements AutoCloseable {
     public void start(InetSocketAddress address) throws IOException {
         traffic.rememberListeners();
         if (address.isUnresolved()) {
-            throw new IOException("cannot listen on metrics " + address.getHostString() + ":" + address.getPort()
+            throw new IOException("cannot listen on metrics " + HostPort.format(address)
                     + ": host does not resolve");
         }
         ThreadPoolExecutor pool = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.SECONDS,
@@ -99,13 +100,13 @@ public final class ProxyMetrics implements AutoCloseable {
                     .buildAndStart();
         } catch (IOException e) {
             pool.shutdownNow();
-            BindException be = new BindException("cannot listen on metrics " + address.getAddress().getHostAddress()
-                    + ":" + address.getPort() + ": " + e.getMessage());
+            BindException be = new BindException("cannot listen on metrics " + HostPort.format(address)
+                    + ": " + e.getMessage());
             be.initCause(e);
             throw be;
         }
         bound = new InetSocketAddress(address.getAddress(), server.getPort());
-        log.info("metrics listening address={}:{} path=/metrics", address.getAddress().getHostAddress(), server.getPort());
+        log.info("metrics listening address={} path=/metrics", HostPort.format(bound));
     }
 
     /** The bound address, with the real port. @throws IllegalStateException before {@link #start} */
