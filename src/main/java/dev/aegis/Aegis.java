@@ -6,6 +6,7 @@ import dev.aegis.config.AegisConfig;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.ConfigException;
 import dev.aegis.config.ConfigLoader;
+import dev.aegis.config.HostPort;
 import dev.aegis.config.LoadedConfig;
 import dev.aegis.health.HealthChecker;
 import java.io.IOException;
@@ -298,6 +299,6 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     }
 
     static String hostPort(InetSocketAddress a) {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
+        return HostPort.format(a);
     }
 }

@@ -86,8 +86,15 @@ public final class Main {
             }
         }
         if (control) {
+            AdminClient.Command checked;
             try {
-                return new AdminClient(AdminClient.adminOf(Path.of(configFile)), out, err).run(command, rest);
+                checked = AdminClient.Command.parse(command, rest);
+            } catch (AdminClient.UsageError e) {
+                err.println("aegis: " + e.getMessage());
+                return USAGE;
+            }
+            try {
+                return new AdminClient(AdminClient.adminOf(Path.of(configFile)), out, err).run(checked);
             } catch (IOException e) {
                 err.println("aegis: cannot read " + configFile + ": " + e.getMessage());
                 return RUNTIME_ERROR;

@@ -93,6 +93,44 @@ class MainTest {
     }
 
     @Test
+    void aControlCommandWithAMissingOrBadArgumentPrintsOneUsageLineAndExitsTwo() {
+        String[][] mistakes = {
+            {"backends", "add", "127.0.0.1:3000", "-w"},
+            {"backends", "add", "127.0.0.1:3000", "-w", "abc"},
+            {"backends", "add", "127.0.0.1:3000", "--weight", "99999999999"},
+            {"backends", "add", "127.0.0.1:3000", "--bogus"},
+            {"backends", "add", "-w", "50"},
+            {"backends", "add"},
+            {"backends", "remove"},
+            {"backends", "remove", "127.0.0.1:3000", "-w", "5"},
+            {"backends", "frobnicate"},
+            {"status", "extra"},
+            {"reload", "--bogus"},
+        };
+        for (String[] args : mistakes) {
+            // The config file does not exist: the arguments are checked before anything is read.
+            String[] withConfig = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+                    java.util.stream.Stream.of("-c", dir.resolve("absent.yaml").toString())).toArray(String[]::new);
+            Result r = run(withConfig);
+            String what = String.join(" ", args) + " -> " + r.err();
+            assertEquals(2, r.code(), what);
+            assertEquals(1, r.err().lines().count(), what);
+            assertTrue(r.err().startsWith("aegis: ") && r.err().contains("(usage: aegis "), what);
+            assertEquals("", r.out(), what);
+        }
+    }
+
+    @Test
+    void aMissingWeightIsNamedAsSuch() {
+        Result missing = run("backends", "add", "127.0.0.1:3000", "-w");
+        assertEquals("aegis: backends add: -w needs a weight, e.g. -w 50"
+                + " (usage: aegis backends add ADDR [-w N] [--udp] [-c FILE])", missing.err().strip());
+        Result notANumber = run("backends", "add", "127.0.0.1:3000", "-w", "abc");
+        assertTrue(notANumber.err().startsWith("aegis: backends add: -w needs a whole number, got \"abc\""),
+                notANumber.err());
+    }
+
+    @Test
     void versionPrintsTheVersion() {
         Result r = run("version");
         assertEquals(0, r.code());

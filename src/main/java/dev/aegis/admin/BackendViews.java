@@ -54,7 +54,6 @@ final class BackendViews {
 
     /** {@code host:port} of a bound address, IPv6 in brackets. */
     static String hostPort(InetSocketAddress a) {
-        return new HostPort(a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress(), a.getPort())
-                .toString();
+        return HostPort.format(a);
     }
 }

@@ -2,6 +2,7 @@ package dev.aegis.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.aegis.config.Addresses;
 import dev.aegis.config.AdminConfig;
 import dev.aegis.config.ConfigLoader;
 import dev.aegis.config.HostPort;
@@ -14,8 +15,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -49,38 +52,117 @@ public final class AdminClient {
     }
 
     /**
-     * The admin address and token of the instance a config file names. Read straight from the
+     * The admin addresses and token of the instance a config file names. Read straight from the
      * YAML, without validating the rest: {@code aegis reload} must still reach the instance when
-     * the file being reloaded is broken (the instance then reports the errors).
+     * the file being reloaded is broken (the instance then reports the errors). The defaults and
+     * the token's environment variable are the loader's, so that the CLI and the instance agree.
      */
-    public static AdminConfig adminOf(java.nio.file.Path configFile) throws IOException {
+    public static AdminConfig adminOf(Path configFile) throws IOException {
+        return adminOf(configFile, System.getenv());
+    }
+
+    static AdminConfig adminOf(Path configFile, Map<String, String> env) throws IOException {
         Map<String, String> admin = ConfigLoader.adminSettings(configFile);
-        String address = admin.getOrDefault("api_address", "127.0.0.1:9090");
-        HostPort api;
-        try {
-            api = dev.aegis.config.Addresses.parseListener(address);
-        } catch (IllegalArgumentException e) {
-            throw new IOException("admin.api_address: " + e.getMessage());
-        }
-        String token = System.getenv("AEGIS_API_TOKEN");
+        HostPort api = address(admin, "api_address", ConfigLoader.DEFAULT_API_ADDRESS);
+        HostPort metrics = address(admin, "metrics_address", ConfigLoader.DEFAULT_METRICS_ADDRESS);
+        String token = env.get(ConfigLoader.API_TOKEN_ENV);
         if (token == null || token.isEmpty()) {
             token = admin.getOrDefault("api_token", "");
         }
-        return new AdminConfig(api, api, token);
+        return new AdminConfig(api, metrics, token);
     }
 
-    /** Runs one control command; {@code args} are what follows the command name, options removed. */
-    public int run(String command, java.util.List<String> args) {
+    private static HostPort address(Map<String, String> admin, String key, HostPort defaultAddress) throws IOException {
+        String text = admin.get(key);
+        if (text == null) {
+            return defaultAddress;
+        }
         try {
-            return switch (command) {
+            return Addresses.parseListener(text);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("admin." + key + ": " + e.getMessage());
+        }
+    }
+
+    /** A command line that does not say what to do: one line for the operator, exit 2. */
+    public static final class UsageError extends Exception {
+        UsageError(String problem, String usage) {
+            super(problem + " (usage: " + usage + ")");
+        }
+    }
+
+    /**
+     * A control command with its arguments checked before any file is read or request is sent,
+     * so that {@code backends add X -w abc} is a usage error (exit 2), not a failed call.
+     *
+     * @param name    reload, drain, resume, status, health or backends
+     * @param action  for backends: list, add or remove; else empty
+     * @param address the backend that add or remove names, else empty
+     * @param weight  the weight of add (100 unless given)
+     * @param pool    tcp or udp
+     */
+    public record Command(String name, String action, String address, int weight, String pool) {
+
+        private static final String BACKENDS = "aegis backends [add ADDR [-w N] [--udp] | remove ADDR [--udp]] [-c FILE]";
+        private static final String ADD = "aegis backends add ADDR [-w N] [--udp] [-c FILE]";
+        private static final String REMOVE = "aegis backends remove ADDR [--udp] [-c FILE]";
+
+        /** @param args what follows the command name, {@code -c FILE} removed */
+        public static Command parse(String name, List<String> args) throws UsageError {
+            if (!name.equals("backends")) {
+                if (!args.isEmpty()) {
+                    throw new UsageError(name + " takes no argument, got \"" + args.get(0) + "\"",
+                            "aegis " + name + " [-c FILE]");
+                }
+                return new Command(name, "", "", 0, "tcp");
+            }
+            if (args.isEmpty()) {
+                return new Command(name, "list", "", 0, "tcp");
+            }
+            String action = args.get(0);
+            String usage = action.equals("add") ? ADD : action.equals("remove") ? REMOVE : BACKENDS;
+            if (!action.equals("add") && !action.equals("remove")) {
+                throw new UsageError("backends: unknown action \"" + action + "\"", usage);
+            }
+            if (args.size() < 2 || args.get(1).startsWith("-")) {
+                throw new UsageError("backends " + action + " needs the backend's ADDR (host:port)", usage);
+            }
+            int weight = 100;
+            String pool = "tcp";
+            for (int i = 2; i < args.size(); i++) {
+                String option = args.get(i);
+                if (option.equals("--udp")) {
+                    pool = "udp";
+                } else if (action.equals("add") && (option.equals("-w") || option.equals("--weight"))) {
+                    if (i + 1 >= args.size()) {
+                        throw new UsageError("backends add: " + option + " needs a weight, e.g. " + option + " 50", usage);
+                    }
+                    String value = args.get(++i);
+                    try {
+                        weight = Integer.parseInt(value);
+                    } catch (NumberFormatException e) {
+                        throw new UsageError("backends add: " + option + " needs a whole number, got \"" + value + "\"", usage);
+                    }
+                } else {
+                    throw new UsageError("backends " + action + ": unknown option " + option, usage);
+                }
+            }
+            return new Command(name, action, args.get(1), weight, pool);
+        }
+    }
+
+    /** Runs one checked control command. */
+    public int run(Command command) {
+        try {
+            return switch (command.name()) {
                 case "reload" -> reload();
                 case "drain" -> drainOrResume("drain");
                 case "resume" -> drainOrResume("resume");
                 case "status" -> status();
                 case "health" -> health();
-                case "backends" -> backends(args);
+                case "backends" -> backends(command);
                 default -> {
-                    err.println("aegis: unknown command " + command);
+                    err.println("aegis: unknown command " + command.name());
                     yield USAGE;
                 }
             };
@@ -159,8 +241,8 @@ public final class AdminClient {
         return OK;
     }
 
-    private int backends(java.util.List<String> args) throws IOException, InterruptedException {
-        if (args.isEmpty()) {
+    private int backends(Command command) throws IOException, InterruptedException {
+        if (command.action().equals("list")) {
             Answer a = call("GET", "backends", null);
             if (a.status != 200) {
                 return failed(a);
@@ -169,21 +251,10 @@ public final class AdminClient {
                     "circuit_state", "total_requests", "failed_requests");
             return OK;
         }
-        String verb = args.get(0);
-        if (verb.equals("add") && args.size() >= 2) {
-            String address = args.get(1);
-            int weight = 100;
-            String pool = "tcp";
-            for (int i = 2; i < args.size(); i++) {
-                switch (args.get(i)) {
-                    case "-w", "--weight" -> weight = Integer.parseInt(args.get(++i));
-                    case "--udp" -> pool = "udp";
-                    default -> {
-                        err.println("aegis: backends add: unknown option " + args.get(i));
-                        return USAGE;
-                    }
-                }
-            }
+        String address = command.address();
+        if (command.action().equals("add")) {
+            int weight = command.weight();
+            String pool = command.pool();
             Map<String, Object> request = new LinkedHashMap<>(); // the field order of the API's documentation
             request.put("address", address);
             request.put("weight", weight);
@@ -197,17 +268,13 @@ public final class AdminClient {
             }
             return failed(a);
         }
-        if (verb.equals("remove") && args.size() >= 2) {
-            String pool = args.size() >= 3 && args.get(2).equals("--udp") ? "?pool=udp" : "";
-            Answer a = call("DELETE", "backends/" + URLEncoder.encode(args.get(1), StandardCharsets.UTF_8) + pool, null);
-            if (a.status == 200) {
-                out.println("removed " + args.get(1) + "; its open connections finish");
-                return OK;
-            }
-            return failed(a);
+        String pool = command.pool().equals("udp") ? "?pool=udp" : "";
+        Answer a = call("DELETE", "backends/" + URLEncoder.encode(address, StandardCharsets.UTF_8) + pool, null);
+        if (a.status == 200) {
+            out.println("removed " + address + "; its open connections finish");
+            return OK;
         }
-        err.println("usage: aegis backends [add ADDR [-w N] [--udp] | remove ADDR [--udp]]");
-        return USAGE;
+        return failed(a);
     }
 
     private void printBackends(JsonNode tcp, JsonNode udp, String circuitKey, String totalKey, String failuresKey) {

@@ -55,8 +55,8 @@ public final class ConfigLoader {
     private static final long MAX_BYTES_PER_SECOND = 1_000_000_000_000L;
     private static final long MAX_PACKETS_PER_SECOND = 1_000_000_000L;
 
-    private static final HostPort DEFAULT_API_ADDRESS = new HostPort("127.0.0.1", 9090);
-    private static final HostPort DEFAULT_METRICS_ADDRESS = new HostPort("0.0.0.0", 9091);
+    public static final HostPort DEFAULT_API_ADDRESS = new HostPort("127.0.0.1", 9090);
+    public static final HostPort DEFAULT_METRICS_ADDRESS = new HostPort("0.0.0.0", 9091);
 
     private static final Map<String, Algorithm> ALGORITHMS = algorithms();
     private static final Map<String, Scheme> SCHEMES = schemes();

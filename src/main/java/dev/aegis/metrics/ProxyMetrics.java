@@ -3,6 +3,7 @@ package dev.aegis.metrics;
 import com.sun.net.httpserver.HttpServer;
 import dev.aegis.HttpServerLimits;
 import dev.aegis.ProxyStatus;
+import dev.aegis.config.HostPort;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -99,7 +100,7 @@ public final class ProxyMetrics implements AutoCloseable {
      */
     public void start(InetSocketAddress address) throws IOException {
         if (address.isUnresolved()) {
-            throw new IOException("cannot listen on metrics " + address.getHostString() + ":" + address.getPort()
+            throw new IOException("cannot listen on metrics " + HostPort.format(address)
                     + ": host does not resolve");
         }
         ExecutorService pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("aegis-metrics-", 0).factory());
@@ -108,8 +109,8 @@ public final class ProxyMetrics implements AutoCloseable {
             s = HttpServer.create(address, BACKLOG);
         } catch (IOException e) {
             pool.shutdownNow();
-            BindException be = new BindException("cannot listen on metrics " + address.getAddress().getHostAddress()
-                    + ":" + address.getPort() + ": " + e.getMessage());
+            BindException be = new BindException("cannot listen on metrics " + HostPort.format(address)
+                    + ": " + e.getMessage());
             be.initCause(e);
             throw be;
         }
@@ -129,7 +130,7 @@ public final class ProxyMetrics implements AutoCloseable {
         server = s;
         executor = pool;
         bound = new InetSocketAddress(address.getAddress(), s.getAddress().getPort());
-        log.info("metrics listening address={}:{} path=/metrics", address.getAddress().getHostAddress(), bound.getPort());
+        log.info("metrics listening address={} path=/metrics", HostPort.format(bound));
     }
 
     /** The bound address, with the real port. @throws IllegalStateException before {@link #start} */

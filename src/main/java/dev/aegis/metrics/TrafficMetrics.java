@@ -16,8 +16,8 @@ import java.util.function.Supplier;
  * listeners' own striped counters summed over every listener since start, read at scrape time,
  * nothing added to the data path). The original's names ({@code proxy_active_connections},
  * {@code proxy_total_connections}, {@code proxy_bytes_*}) count TCP; UDP has its own
- * {@code proxy_udp_*} series. "Sent" is towards clients and "received" is from clients, as in the
- * access log's {@code bytes_sent} and {@code bytes_received}.
+ * {@code proxy_udp_*} series, whose {@code direction} is {@code from_client} or {@code to_client}
+ * (the access log's {@code bytes_received} and {@code bytes_sent}).
  */
 final class TrafficMetrics {
 
@@ -107,8 +107,8 @@ final class TrafficMetrics {
                 .labelNames("direction")
                 .callback(cb -> {
                     UdpStats u = udp();
-                    cb.call(u.packetsFromClients(), "received");
-                    cb.call(u.packetsToClients(), "sent");
+                    cb.call(u.packetsFromClients(), "from_client");
+                    cb.call(u.packetsToClients(), "to_client");
                 })
                 .register(registry);
         CounterWithCallback.builder()
@@ -118,8 +118,8 @@ final class TrafficMetrics {
                 .labelNames("direction")
                 .callback(cb -> {
                     UdpStats u = udp();
-                    cb.call(u.bytesFromClients(), "received");
-                    cb.call(u.bytesToClients(), "sent");
+                    cb.call(u.bytesFromClients(), "from_client");
+                    cb.call(u.bytesToClients(), "to_client");
                 })
                 .register(registry);
         CounterWithCallback.builder()

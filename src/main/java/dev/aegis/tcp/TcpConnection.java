@@ -4,6 +4,7 @@ import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendSet;
 import dev.aegis.backend.Tried;
+import dev.aegis.config.HostPort;
 import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -150,7 +151,7 @@ final class TcpConnection implements Runnable {
                 error = describe(e);
                 if (log.isDebugEnabled()) {
                     log.debug("backend connect failed client={} backend={} error=\"{}\"",
-                            clientAddress, candidate.id(), error);
+                            format(clientAddress), candidate.id(), error);
                 }
                 if (++failures > settings.retries()) {
                     reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
@@ -244,7 +245,7 @@ final class TcpConnection implements Runnable {
     }
 
     void crashed(Throwable e) {
-        log.error("connection failed unexpectedly client={} backend={}", clientAddress, backend, e);
+        log.error("connection failed unexpectedly client={} backend={}", format(clientAddress), backend, e);
         abort(CloseReason.ERROR, true);
     }
 
@@ -360,10 +361,7 @@ final class TcpConnection implements Runnable {
     }
 
     static String format(InetSocketAddress a) {
-        if (a == null) {
-            return "-";
-        }
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
+        return HostPort.format(a);
     }
 
     private static String describe(IOException e) {

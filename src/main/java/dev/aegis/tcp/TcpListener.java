@@ -1,6 +1,7 @@
 package dev.aegis.tcp;
 
 import dev.aegis.backend.BackendPool;
+import dev.aegis.config.HostPort;
 import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
 import java.net.BindException;
@@ -83,8 +84,8 @@ public final class TcpListener implements AutoCloseable {
             ch.bind(bindAddress, 4096);
         } catch (IOException e) {
             ch.close();
-            BindException be = new BindException("cannot listen on tcp " + bindAddress.getHostString() + ":"
-                    + bindAddress.getPort() + ": " + e.getMessage());
+            BindException be = new BindException("cannot listen on tcp " + HostPort.format(bindAddress)
+                    + ": " + e.getMessage());
             be.initCause(e);
             throw be;
         }

@@ -1,6 +1,7 @@
 package dev.aegis.udp;
 
 import dev.aegis.backend.Backend;
+import dev.aegis.config.HostPort;
 import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -185,8 +186,7 @@ final class UdpSession {
 
     /** {@code 1.2.3.4:5555} or {@code [::1]:5555}. */
     static String format(InetSocketAddress address) {
-        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
-        return host.indexOf(':') >= 0 ? "[" + host + "]:" + address.getPort() : host + ":" + address.getPort();
+        return HostPort.format(address);
     }
 
     static void closeQuietly(DatagramChannel ch) {

@@ -17,6 +17,7 @@ import java.net.InetAddress;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -70,6 +71,7 @@ class BalancersTest {
 
     @ParameterizedTest
     @EnumSource(Algorithm.class)
+    @Tag("allocation")
     void allocatesNothingPerPick(Algorithm algorithm) {
         List<Backend> backends = TestBackends.withWeights(500, 100, 100, 300, 0);
         backends.get(1).setHealthy(false); // exercise the skipping paths too

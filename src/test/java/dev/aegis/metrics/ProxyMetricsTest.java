@@ -246,10 +246,10 @@ class ProxyMetricsTest {
             Scrape s = scrape();
             assertEquals(1, s.value("proxy_udp_active_sessions"));
             assertEquals(1, s.value("proxy_udp_sessions_total"));
-            assertEquals(3, s.value("proxy_udp_packets_total{direction=\"received\"}"));
-            assertEquals(3, s.value("proxy_udp_packets_total{direction=\"sent\"}"));
-            assertEquals(18, s.value("proxy_udp_bytes_total{direction=\"received\"}"));
-            assertEquals(18, s.value("proxy_udp_bytes_total{direction=\"sent\"}"));
+            assertEquals(3, s.value("proxy_udp_packets_total{direction=\"from_client\"}"));
+            assertEquals(3, s.value("proxy_udp_packets_total{direction=\"to_client\"}"));
+            assertEquals(18, s.value("proxy_udp_bytes_total{direction=\"from_client\"}"));
+            assertEquals(18, s.value("proxy_udp_bytes_total{direction=\"to_client\"}"));
             assertEquals(0, s.value("proxy_udp_dropped_total{reason=\"no_backend\"}"));
         });
         String id = "127.0.0.1:" + echo.port();

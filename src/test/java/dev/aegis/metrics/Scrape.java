@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * One scrape in the Prometheus text format, as a map from series (name plus labels exactly as
- * exposed, e.g. {@code proxy_udp_packets_total{direction="sent"}}) to value.
+ * exposed, e.g. {@code proxy_udp_packets_total{direction="to_client"}}) to value.
  */
 record Scrape(String text, Map<String, Double> series) {
 

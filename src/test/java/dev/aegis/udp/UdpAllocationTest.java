@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * listener's reader thread (client -> backend) and relay thread (backend -> client). Both are
  * platform threads, which is what makes the counter available.
  */
+@Tag("allocation") // measured on JIT-compiled code: its own surefire execution, not the functional suite
 class UdpAllocationTest {
 
     private static final int WARM_UP = 3_000;

@@ -71,7 +71,7 @@ class UdpSessionTest {
     @Test
     void ipv6ClientIsWrittenInBrackets() throws Exception {
         InetSocketAddress client = new InetSocketAddress(InetAddress.getByName("::1"), 5555);
-        assertEquals("[0:0:0:0:0:0:0:1]:5555", UdpSession.format(client));
+        assertEquals("[::1]:5555", UdpSession.format(client));
     }
 
     @Test

@@ -305,10 +305,14 @@ class AdminApiIT {
         assertEquals(0, reload.exitCode(), reload::output);
         assertEquals("backend2", Clients.whoAnswers(aegis.tcp()));
 
-        CommandLine.Result added = CommandLine.aegis("backends", "add", b1.address(), "-c", file);
+        CommandLine.Result added = CommandLine.aegis("backends", "add", b1.address(), "-w", "50", "-c", file);
         assertEquals(0, added.exitCode(), added::output);
+        assertTrue(added.output().contains("weight 50"), added::output);
         CommandLine.Result listed = CommandLine.aegis("backends", "-c", file);
         assertTrue(listed.output().contains(b1.address()) && listed.output().contains(b2.address()), listed::output);
+        CommandLine.Result removed = CommandLine.aegis("backends", "remove", b1.address(), "-c", file);
+        assertEquals(0, removed.exitCode(), removed::output);
+        assertTrue(removed.output().contains("removed " + b1.address()), removed::output);
 
         aegis.writeConfig(new ConfigYaml().backends(List.of(b2.address(), "127.0.0.1:70000"))
                 .admin("127.0.0.1:" + adminPort, "127.0.0.1:0").build());

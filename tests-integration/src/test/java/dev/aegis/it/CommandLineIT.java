@@ -171,4 +171,18 @@ class CommandLineIT {
         assertEquals(2, r.exitCode(), r::output);
         assertTrue(r.output().contains("usage"), r::output);
     }
+
+    @Test
+    void aBackendsCommandWithAMissingWeightIsOneUsageLineAndExitTwo() {
+        for (String[] args : List.of(new String[] {"backends", "add", "127.0.0.1:3000", "-w"},
+                new String[] {"backends", "add", "127.0.0.1:3000", "-w", "abc"},
+                new String[] {"backends", "remove"})) {
+            CommandLine.Result r = CommandLine.aegis(args);
+            String what = String.join(" ", args) + " -> " + r.output();
+            assertEquals(2, r.exitCode(), what);
+            assertEquals(1, r.output().lines().count(), what);
+            assertTrue(r.output().startsWith("aegis: "), what);
+            assertFalse(r.output().contains("Exception"), what);
+        }
+    }
 }
