@@ -37,6 +37,8 @@ final class TcpConnection implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
 
     private final TcpListener listener;
+    /** The config generation current when this connection was accepted. */
+    private final ConnectionContext context;
     private final SocketChannel client;
     private final long startNanos;
     private final AtomicReference<CloseReason> reason = new AtomicReference<>();
@@ -51,8 +53,9 @@ final class TcpConnection implements Runnable {
     private TokenBucket upstreamBandwidth = TokenBucket.UNLIMITED;
     private TokenBucket downstreamBandwidth = TokenBucket.UNLIMITED;
 
-    TcpConnection(TcpListener listener, SocketChannel client) {
+    TcpConnection(TcpListener listener, ConnectionContext context, SocketChannel client) {
         this.listener = listener;
+        this.context = context;
         this.client = client;
         this.startNanos = System.nanoTime();
     }
@@ -78,8 +81,8 @@ final class TcpConnection implements Runnable {
     }
 
     private void serve() throws IOException {
-        TcpSettings settings = listener.settings();
-        RejectReason rejected = listener.admit(clientAddress);
+        TcpSettings settings = context.settings();
+        RejectReason rejected = context.admission().apply(clientAddress.getAddress());
         if (rejected != null) {
             reject(rejected);
             return;
@@ -87,8 +90,8 @@ final class TcpConnection implements Runnable {
         if (!connect(settings)) {
             return;
         }
-        upstreamBandwidth = listener.newBandwidthBucket();
-        downstreamBandwidth = listener.newBandwidthBucket();
+        upstreamBandwidth = context.bandwidthBuckets().get();
+        downstreamBandwidth = context.bandwidthBuckets().get();
         toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers());
         toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers());
         piping = true; // publishes both pipes to the sweeper
@@ -108,9 +111,9 @@ final class TcpConnection implements Runnable {
      * and the next eligible one is tried, at most {@code retries} more times.
      */
     private boolean connect(TcpSettings settings) {
-        BackendSet set = listener.pool().current();
+        BackendSet set = context.pool().current();
         Tried tried = new Tried(set.backends().size());
-        int hash = listener.clientHash(clientAddress.getAddress());
+        int hash = context.clientHasher().applyAsInt(clientAddress.getAddress());
         int failures = 0;
         while (true) {
             Backend candidate = set.select(hash, tried);
@@ -143,7 +146,7 @@ final class TcpConnection implements Runnable {
                 upstream = connect(ch, candidate.address(), settings);
                 backend = candidate;
                 error = null; // a refusal by an earlier backend is not this connection's error
-                listener.connectLatency(System.nanoTime() - t0);
+                context.connectLatency().accept(System.nanoTime() - t0);
                 return true;
             } catch (IOException e) {
                 candidate.release();
@@ -343,7 +346,7 @@ final class TcpConnection implements Runnable {
             // the trial once the verdict wait (CircuitBreaker) has passed.
             why = r.label();
         }
-        if (listener.settings().accessLog()) {
+        if (listener.context().settings().accessLog()) { // the current generation's flag, as for timeouts
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
             Backend b = backend;
             StringBuilder line = new StringBuilder(192)
