@@ -1,9 +1,8 @@
 package dev.aegis.tcp;
 
 import dev.aegis.accesslog.AccessLog;
+import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
-import dev.aegis.backend.BackendSet;
-import dev.aegis.backend.Tried;
 import dev.aegis.config.HostPort;
 import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
@@ -107,60 +106,48 @@ final class TcpConnection implements Runnable {
     }
 
     /**
-     * Tries backends until one accepts: a connect error or timeout counts against that backend
-     * and the next eligible one is tried, at most {@code retries} more times.
+     * Tries backends until one accepts ({@link Attempts}): a connect error or timeout counts
+     * against that backend and the next eligible one is tried, at most {@code retries} more times.
      */
     private boolean connect(TcpSettings settings) {
-        BackendSet set = context.pool().current();
-        Tried tried = new Tried(set.backends().size());
         int hash = context.clientHasher().applyAsInt(clientAddress.getAddress());
-        int failures = 0;
-        while (true) {
-            Backend candidate = set.select(hash, tried);
-            if (candidate == null) {
-                if (failures == 0) {
-                    reject(RejectReason.NO_BACKEND);
-                } else {
-                    reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
-                }
-                return false;
-            }
-            tried.add(candidate);
-            if (!candidate.tryAcquire()) {
-                continue; // filled up (or its half-open trial was taken) since it was picked
-            }
-            SocketChannel ch;
-            try {
-                ch = SocketChannel.open(TcpListener.familyOf(candidate.address()));
-            } catch (IOException e) {
-                // Local trouble (typically no descriptor left): not the backend's fault, and no
-                // other backend would fare better.
-                candidate.release();
-                error = describe(e);
-                listener.localFailure(e);
-                reason.compareAndSet(null, CloseReason.LOCAL_ERROR);
-                return false;
-            }
-            long t0 = System.nanoTime();
-            try {
-                upstream = connect(ch, candidate.address(), settings);
-                backend = candidate;
-                error = null; // a refusal by an earlier backend is not this connection's error
-                context.connectLatency().accept(System.nanoTime() - t0);
+        switch (Attempts.run(context.pool().current(), hash, settings.retries(), TcpConnection::tryBackend, this)) {
+            case CONNECTED -> {
                 return true;
-            } catch (IOException e) {
-                candidate.release();
-                candidate.recordFailure();
-                error = describe(e);
-                if (log.isDebugEnabled()) {
-                    log.debug("backend connect failed client={} backend={} error=\"{}\"",
-                            format(clientAddress), candidate.id(), error);
-                }
-                if (++failures > settings.retries()) {
-                    reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
-                    return false;
-                }
             }
+            case NO_BACKEND -> reject(RejectReason.NO_BACKEND);
+            case BACKENDS_FAILED -> reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
+            case LOCAL_FAILURE -> reason.compareAndSet(null, CloseReason.LOCAL_ERROR);
+        }
+        return false;
+    }
+
+    /** One connect to a backend whose slot is held, with the connect timeout. */
+    private static Attempts.Outcome tryBackend(Backend candidate, TcpConnection c) {
+        SocketChannel ch;
+        try {
+            ch = SocketChannel.open(TcpListener.familyOf(candidate.address()));
+        } catch (IOException e) {
+            // Local trouble (typically no descriptor left): not the backend's fault, and no
+            // other backend would fare better.
+            c.error = describe(e);
+            c.listener.localFailure(e);
+            return Attempts.Outcome.LOCAL_FAILURE;
+        }
+        long t0 = System.nanoTime();
+        try {
+            c.upstream = connect(ch, candidate.address(), c.context.settings());
+            c.backend = candidate;
+            c.error = null; // a refusal by an earlier backend is not this connection's error
+            c.context.connectLatency().accept(System.nanoTime() - t0);
+            return Attempts.Outcome.CONNECTED;
+        } catch (IOException e) {
+            c.error = describe(e);
+            if (log.isDebugEnabled()) {
+                log.debug("backend connect failed client={} backend={} error=\"{}\"",
+                        format(c.clientAddress), candidate.id(), c.error);
+            }
+            return Attempts.Outcome.BACKEND_FAILED;
         }
     }
 
