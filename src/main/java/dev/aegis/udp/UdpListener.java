@@ -1,6 +1,5 @@
 package dev.aegis.udp;
 
-import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
@@ -92,7 +91,7 @@ public final class UdpListener implements AutoCloseable {
 
     private final InetSocketAddress bind;
     private final BackendPool pool;
-    private final SessionTable table = new SessionTable();
+    private final SessionTable table = new SessionTable(this::channelClosed);
     /** Serialises start and close; never taken on the datagram path. */
     private final ReentrantLock lifecycle = new ReentrantLock();
     private final Runnable sweepTask = this::sweepAndReschedule;
@@ -113,10 +112,6 @@ public final class UdpListener implements AutoCloseable {
     /** Written by the reader thread only. */
     private volatile long packetsFromClients;
     private volatile long bytesFromClients;
-    private final LongAdder sessionsCreated = new LongAdder();
-    private final LongAdder sessionsExpired = new LongAdder();
-    private final LongAdder sessionsEnded = new LongAdder();
-    private final LongAdder droppedMaxSessions = new LongAdder();
     private final LongAdder droppedNoBackend = new LongAdder();
     private final LongAdder droppedRateLimited = new LongAdder();
     private final LongAdder droppedPacketRate = new LongAdder();
@@ -225,8 +220,8 @@ public final class UdpListener implements AutoCloseable {
     public UdpStats stats() {
         ReplyRelay r = relay;
         return new UdpStats(table.size(),
-                sessionsCreated.sum(), sessionsExpired.sum(), sessionsEnded.sum(),
-                droppedMaxSessions.sum(), droppedNoBackend.sum(), droppedRateLimited.sum(), droppedDraining.sum(),
+                table.created(), table.expired(), table.ended(),
+                table.droppedMaxSessions(), droppedNoBackend.sum(), droppedRateLimited.sum(), droppedDraining.sum(),
                 droppedPacketRate.sum(), droppedLocalError.sum(),
                 datagramsUnsent.sum(),
                 packetsFromClients, bytesFromClients,
@@ -270,9 +265,7 @@ public final class UdpListener implements AutoCloseable {
         UdpSession.closeQuietly(listen); // wakes the reader out of receive(); stops the relay's sends
         relay.stop(); // the relay thread closes the selector when it leaves
         // A session the reader opens from here on sees `closed` and ends itself (see bind).
-        for (UdpSession s : table.sessions()) {
-            end(s, EndReason.LISTENER_CLOSED);
-        }
+        table.endAll(EndReason.LISTENER_CLOSED, settings.accessLog());
         LOG.info("udp listener closed listener={}", name());
     }
 
@@ -416,8 +409,7 @@ public final class UdpListener implements AutoCloseable {
             droppedDraining.increment();
             return null;
         }
-        if (!table.hasRoom(st.maxSessions())) {
-            droppedMaxSessions.increment();
+        if (!table.hasRoom(st.maxSessions())) { // counted by the table
             return null;
         }
         if (!st.admission().admitNewSession(client)) {
@@ -506,8 +498,7 @@ public final class UdpListener implements AutoCloseable {
             UdpSession.closeQuietly(s.channel);
             return Attempts.Outcome.SKIPPED;
         }
-        table.put(s);
-        sessionsCreated.increment();
+        table.add(s);
         if (closed) {
             // close() may have ended the table's sessions before this one was in it; end() gives
             // the slot back, so this counts as connected with no session
@@ -542,32 +533,17 @@ public final class UdpListener implements AutoCloseable {
         }
     }
 
-    /**
-     * Ends a session once: out of the table, channel closed, backend slot released, counted and
-     * logged. A session that ends without a socket error counts as a success for its backend's
-     * circuit (one-way protocols never reply; a half-open trial must still be decided).
-     *
-     * @return true if this call ended it
-     */
+    /** Ends a session once ({@link SessionTable#end}). @return true if this call ended it */
     boolean end(UdpSession s, EndReason reason) {
-        if (!s.markEnded()) {
-            return false;
+        return table.end(s, reason, settings.accessLog());
+    }
+
+    /** A session's channel was closed: the relay's selector finishes closing it. */
+    private void channelClosed() {
+        ReplyRelay r = relay;
+        if (r != null) {
+            r.wakeup();
         }
-        table.remove(s);
-        UdpSession.closeQuietly(s.channel);
-        relay.wakeup();
-        s.backend.release();
-        if (reason != EndReason.BACKEND_ERROR && s.claimOutcome()) {
-            s.backend.recordSuccess();
-        }
-        sessionsEnded.increment();
-        if (reason == EndReason.IDLE_TIMEOUT) {
-            sessionsExpired.increment();
-        }
-        if (settings.accessLog()) {
-            AccessLog.write(s.accessLine(reason, System.nanoTime()));
-        }
-        return true;
     }
 
     // ---- housekeeping: the sweeper thread ----
@@ -579,19 +555,9 @@ public final class UdpListener implements AutoCloseable {
      * them would only land on another unhealthy backend, see BackendSet's panic mode.)
      */
     void sweep() {
-        long now = System.nanoTime();
-        long idleNanos = settings.sessionTimeout().toNanos();
+        UdpSettings st = settings;
         boolean someHealthy = pool.current().backends().stream().anyMatch(Backend::isHealthy);
-        for (UdpSession s : table.sessions()) {
-            Backend b = s.backend;
-            if (b.isDraining()) {
-                end(s, EndReason.BACKEND_REMOVED);
-            } else if (!b.isHealthy() && someHealthy) {
-                end(s, EndReason.BACKEND_UNHEALTHY);
-            } else if (now - s.lastSeenNanos() >= idleNanos) {
-                end(s, EndReason.IDLE_TIMEOUT);
-            }
-        }
+        table.sweep(System.nanoTime(), st.sessionTimeout().toNanos(), someHealthy, st.accessLog());
     }
 
     private void sweepAndReschedule() {
