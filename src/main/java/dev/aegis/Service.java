@@ -9,6 +9,7 @@ import dev.aegis.config.HostPort;
 import dev.aegis.config.ProxyConfig;
 import dev.aegis.health.HealthChecker;
 import dev.aegis.tcp.CloseReason;
+import dev.aegis.tcp.ConnectionContext;
 import dev.aegis.tcp.RejectReason;
 import dev.aegis.tcp.TcpListener;
 import dev.aegis.tcp.TcpSettings;
@@ -93,13 +94,20 @@ public final class Service {
     }
 
     private TcpListener bindTcp(HostPort address, AegisConfig config) throws IOException {
-        TcpListener l = new TcpListener(address.resolve(), tcpPool, TcpSettings.from(config), connectLatency);
-        l.setClientHasher(Balancers::hashClient);
-        l.setAdmission(client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED);
-        l.setBandwidthBuckets(() -> rateLimiter.newBandwidthBucket());
+        TcpListener l = new TcpListener(address.resolve(), tcpContext(config));
         l.setDraining(draining);
         l.start();
         return l;
+    }
+
+    /**
+     * What TCP connections use in this config generation. It reads {@link #rateLimiter} when
+     * called, not when built: a reload replaces the limiter after it has bound new listeners.
+     */
+    private ConnectionContext tcpContext(AegisConfig config) {
+        return new ConnectionContext(TcpSettings.from(config), tcpPool,
+                client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED,
+                Balancers::hashClient, () -> rateLimiter.newBandwidthBucket(), connectLatency);
     }
 
     private UdpListener bindUdp(HostPort address, AegisConfig config, BackendPool pool) throws IOException {
@@ -169,12 +177,12 @@ public final class Service {
             udpListener = newUdp;
         }
         // Retired listeners too: their open connections and sessions get the new timeouts.
-        TcpSettings tcpSettings = TcpSettings.from(next);
+        ConnectionContext tcp = tcpContext(next);
         if (tcpListener != null) {
-            tcpListener.reconfigure(tcpSettings);
+            tcpListener.reconfigure(tcp);
         }
         for (TcpListener old : retiredTcp) {
-            old.reconfigure(tcpSettings);
+            old.reconfigure(tcp);
         }
         UdpSettings udp = udpSettings(next);
         if (udpListener != null) {

@@ -1,9 +1,8 @@
 package dev.aegis.tcp;
 
 import dev.aegis.accesslog.AccessLog;
+import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
-import dev.aegis.backend.BackendSet;
-import dev.aegis.backend.Tried;
 import dev.aegis.config.HostPort;
 import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
@@ -37,6 +36,8 @@ final class TcpConnection implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
 
     private final TcpListener listener;
+    /** The config generation current when this connection was accepted. */
+    private final ConnectionContext context;
     private final SocketChannel client;
     private final long startNanos;
     private final AtomicReference<CloseReason> reason = new AtomicReference<>();
@@ -51,8 +52,9 @@ final class TcpConnection implements Runnable {
     private TokenBucket upstreamBandwidth = TokenBucket.UNLIMITED;
     private TokenBucket downstreamBandwidth = TokenBucket.UNLIMITED;
 
-    TcpConnection(TcpListener listener, SocketChannel client) {
+    TcpConnection(TcpListener listener, ConnectionContext context, SocketChannel client) {
         this.listener = listener;
+        this.context = context;
         this.client = client;
         this.startNanos = System.nanoTime();
     }
@@ -78,8 +80,8 @@ final class TcpConnection implements Runnable {
     }
 
     private void serve() throws IOException {
-        TcpSettings settings = listener.settings();
-        RejectReason rejected = listener.admit(clientAddress);
+        TcpSettings settings = context.settings();
+        RejectReason rejected = context.admission().apply(clientAddress.getAddress());
         if (rejected != null) {
             reject(rejected);
             return;
@@ -87,8 +89,8 @@ final class TcpConnection implements Runnable {
         if (!connect(settings)) {
             return;
         }
-        upstreamBandwidth = listener.newBandwidthBucket();
-        downstreamBandwidth = listener.newBandwidthBucket();
+        upstreamBandwidth = context.bandwidthBuckets().get();
+        downstreamBandwidth = context.bandwidthBuckets().get();
         toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers());
         toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers());
         piping = true; // publishes both pipes to the sweeper
@@ -104,60 +106,48 @@ final class TcpConnection implements Runnable {
     }
 
     /**
-     * Tries backends until one accepts: a connect error or timeout counts against that backend
-     * and the next eligible one is tried, at most {@code retries} more times.
+     * Tries backends until one accepts ({@link Attempts}): a connect error or timeout counts
+     * against that backend and the next eligible one is tried, at most {@code retries} more times.
      */
     private boolean connect(TcpSettings settings) {
-        BackendSet set = listener.pool().current();
-        Tried tried = new Tried(set.backends().size());
-        int hash = listener.clientHash(clientAddress.getAddress());
-        int failures = 0;
-        while (true) {
-            Backend candidate = set.select(hash, tried);
-            if (candidate == null) {
-                if (failures == 0) {
-                    reject(RejectReason.NO_BACKEND);
-                } else {
-                    reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
-                }
-                return false;
-            }
-            tried.add(candidate);
-            if (!candidate.tryAcquire()) {
-                continue; // filled up (or its half-open trial was taken) since it was picked
-            }
-            SocketChannel ch;
-            try {
-                ch = SocketChannel.open(TcpListener.familyOf(candidate.address()));
-            } catch (IOException e) {
-                // Local trouble (typically no descriptor left): not the backend's fault, and no
-                // other backend would fare better.
-                candidate.release();
-                error = describe(e);
-                listener.localFailure(e);
-                reason.compareAndSet(null, CloseReason.LOCAL_ERROR);
-                return false;
-            }
-            long t0 = System.nanoTime();
-            try {
-                upstream = connect(ch, candidate.address(), settings);
-                backend = candidate;
-                error = null; // a refusal by an earlier backend is not this connection's error
-                listener.connectLatency(System.nanoTime() - t0);
+        int hash = context.clientHasher().applyAsInt(clientAddress.getAddress());
+        switch (Attempts.run(context.pool().current(), hash, settings.retries(), TcpConnection::tryBackend, this)) {
+            case CONNECTED -> {
                 return true;
-            } catch (IOException e) {
-                candidate.release();
-                candidate.recordFailure();
-                error = describe(e);
-                if (log.isDebugEnabled()) {
-                    log.debug("backend connect failed client={} backend={} error=\"{}\"",
-                            format(clientAddress), candidate.id(), error);
-                }
-                if (++failures > settings.retries()) {
-                    reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
-                    return false;
-                }
             }
+            case NO_BACKEND -> reject(RejectReason.NO_BACKEND);
+            case BACKENDS_FAILED -> reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
+            case LOCAL_FAILURE -> reason.compareAndSet(null, CloseReason.LOCAL_ERROR);
+        }
+        return false;
+    }
+
+    /** One connect to a backend whose slot is held, with the connect timeout. */
+    private static Attempts.Outcome tryBackend(Backend candidate, TcpConnection c) {
+        SocketChannel ch;
+        try {
+            ch = SocketChannel.open(TcpListener.familyOf(candidate.address()));
+        } catch (IOException e) {
+            // Local trouble (typically no descriptor left): not the backend's fault, and no
+            // other backend would fare better.
+            c.error = describe(e);
+            c.listener.localFailure(e);
+            return Attempts.Outcome.LOCAL_FAILURE;
+        }
+        long t0 = System.nanoTime();
+        try {
+            c.upstream = connect(ch, candidate.address(), c.context.settings());
+            c.backend = candidate;
+            c.error = null; // a refusal by an earlier backend is not this connection's error
+            c.context.connectLatency().accept(System.nanoTime() - t0);
+            return Attempts.Outcome.CONNECTED;
+        } catch (IOException e) {
+            c.error = describe(e);
+            if (log.isDebugEnabled()) {
+                log.debug("backend connect failed client={} backend={} error=\"{}\"",
+                        format(c.clientAddress), candidate.id(), c.error);
+            }
+            return Attempts.Outcome.BACKEND_FAILED;
         }
     }
 
@@ -343,7 +333,7 @@ final class TcpConnection implements Runnable {
             // the trial once the verdict wait (CircuitBreaker) has passed.
             why = r.label();
         }
-        if (listener.settings().accessLog()) {
+        if (listener.context().settings().accessLog()) { // the current generation's flag, as for timeouts
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
             Backend b = backend;
             StringBuilder line = new StringBuilder(192)

@@ -2,10 +2,8 @@ package dev.aegis.tcp;
 
 import dev.aegis.backend.BackendPool;
 import dev.aegis.config.HostPort;
-import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.InetAddress;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -18,10 +16,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Function;
-import java.util.function.LongConsumer;
-import java.util.function.Supplier;
-import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +38,6 @@ public final class TcpListener implements AutoCloseable {
     static final int LARGE_BUFFER = 64 * 1024;
 
     private final InetSocketAddress bindAddress;
-    private final BackendPool pool;
     private final TcpStats stats = new TcpStats();
     private final Set<TcpConnection> live = ConcurrentHashMap.newKeySet();
     /**
@@ -55,25 +48,21 @@ public final class TcpListener implements AutoCloseable {
     private final ThreadFactory threads = Thread.ofVirtual().factory();
     private final BufferPool smallBuffers = new BufferPool(SMALL_BUFFER, 4096);
     private final BufferPool largeBuffers = new BufferPool(LARGE_BUFFER, 256);
-    private volatile TcpSettings settings;
-    private volatile Function<InetAddress, RejectReason> admission = client -> null;
-    private volatile ToIntFunction<InetAddress> clientHasher = InetAddress::hashCode;
-    private final LongConsumer connectLatency;
-    private volatile Supplier<TokenBucket> bandwidthBuckets = () -> TokenBucket.UNLIMITED;
+    /** The current config generation's context: swapped as a whole by {@link #reconfigure}. */
+    private volatile ConnectionContext context;
     private volatile boolean draining;
     private ServerSocketChannel server;
     private Thread acceptor;
 
+    /** A listener without limits or recorders (tests): see {@link ConnectionContext#of}. */
     public TcpListener(InetSocketAddress bindAddress, BackendPool pool, TcpSettings settings) {
-        this(bindAddress, pool, settings, nanos -> { });
+        this(bindAddress, ConnectionContext.of(settings, pool));
     }
 
-    /** @param connectLatency receives the time each successful backend connect took, in nanoseconds */
-    public TcpListener(InetSocketAddress bindAddress, BackendPool pool, TcpSettings settings, LongConsumer connectLatency) {
+    /** @param context what connections use until the next {@link #reconfigure} */
+    public TcpListener(InetSocketAddress bindAddress, ConnectionContext context) {
         this.bindAddress = bindAddress;
-        this.pool = pool;
-        this.settings = settings;
-        this.connectLatency = connectLatency;
+        this.context = context;
     }
 
     /** Binds and starts accepting. A busy address throws a BindException naming it. */
@@ -145,7 +134,8 @@ public final class TcpListener implements AutoCloseable {
             TcpConnection.closeQuietly(client);
             return;
         }
-        int max = settings.maxConnections();
+        ConnectionContext ctx = context;
+        int max = ctx.settings().maxConnections();
         int now = stats.active.incrementAndGet();
         if (max > 0 && now > max) {
             stats.active.decrementAndGet();
@@ -160,7 +150,7 @@ public final class TcpListener implements AutoCloseable {
             TcpConnection.closeQuietly(client);
             return;
         }
-        TcpConnection connection = new TcpConnection(this, client);
+        TcpConnection connection = new TcpConnection(this, ctx, client);
         live.add(connection);
         threads.newThread(connection).start();
     }
@@ -202,7 +192,7 @@ public final class TcpListener implements AutoCloseable {
      * {@link TcpConnection#timedOut}: a reset, not a FIN, for every stream the timeout cuts.
      */
     public void sweep() {
-        TcpSettings s = settings;
+        TcpSettings s = context.settings();
         long now = System.nanoTime();
         long idle = s.idleTimeout().toNanos();
         long read = s.readTimeout().toNanos();
@@ -280,23 +270,17 @@ public final class TcpListener implements AutoCloseable {
         return draining;
     }
 
-    public void reconfigure(TcpSettings settings) {
-        this.settings = settings;
+    /**
+     * Swaps in the context of a new config generation. Connections accepted from now on use it;
+     * open ones get its timeouts (the sweeper reads them from here) and its access-log flag.
+     */
+    public void reconfigure(ConnectionContext next) {
+        this.context = next;
     }
 
-    /** Hook for rate limiting: returns the reason to reject a new client, or null to admit it. */
-    public void setAdmission(Function<InetAddress, RejectReason> admission) {
-        this.admission = admission;
-    }
-
-    /** The hash of the client IP that consistent hashing keys on. */
-    public void setClientHasher(ToIntFunction<InetAddress> clientHasher) {
-        this.clientHasher = clientHasher;
-    }
-
-    /** Makes the bandwidth bucket of each direction of a new connection ({@code per_connection.bytes_per_second}). */
-    public void setBandwidthBuckets(Supplier<TokenBucket> bandwidthBuckets) {
-        this.bandwidthBuckets = bandwidthBuckets;
+    /** The current config generation's context. */
+    public ConnectionContext context() {
+        return context;
     }
 
     public TcpStats stats() {
@@ -304,32 +288,12 @@ public final class TcpListener implements AutoCloseable {
     }
 
     public BackendPool pool() {
-        return pool;
+        return context.pool();
     }
 
     /** Connections open now, including ones still connecting to a backend. */
     public int activeConnections() {
         return stats.activeConnections();
-    }
-
-    TcpSettings settings() {
-        return settings;
-    }
-
-    RejectReason admit(InetSocketAddress client) {
-        return admission.apply(client.getAddress());
-    }
-
-    int clientHash(InetAddress address) {
-        return clientHasher.applyAsInt(address);
-    }
-
-    void connectLatency(long nanos) {
-        connectLatency.accept(nanos);
-    }
-
-    TokenBucket newBandwidthBucket() {
-        return bandwidthBuckets.get();
     }
 
     ThreadFactory threads() {

@@ -1,43 +1,133 @@
 package dev.aegis.udp;
 
+import dev.aegis.accesslog.AccessLog;
+import dev.aegis.backend.Backend;
 import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The NAT table of one UDP listener: client address -> session. Lookups happen for every datagram
- * on the reader thread and allocate nothing ({@link InetSocketAddress#hashCode()} and
- * {@code equals} are computed from fields). Only the reader thread inserts, so the size limit
- * checked before an insert is exact; the sweeper, the relay and {@code close()} remove.
+ * The NAT table of one UDP listener (client address -> session) and the bookkeeping of its
+ * sessions: the {@code udp_max_sessions} limit, adding a session, ending one exactly once, the
+ * sweep of idle and orphaned sessions, and their counters. The listener keeps the sockets, the
+ * read loop and the forwarding.
+ *
+ * <p>Lookups happen for every datagram on the reader thread and allocate nothing
+ * ({@link InetSocketAddress#hashCode()} and {@code equals} are computed from fields). Only the
+ * reader thread inserts, so the size limit checked before an insert is exact; the sweeper, the
+ * relay and {@code close()} end sessions.
  */
 final class SessionTable {
 
     private final ConcurrentHashMap<InetSocketAddress, UdpSession> sessions = new ConcurrentHashMap<>(256);
+    /** Told after a session's channel was closed (the relay's selector finishes the close). */
+    private final Runnable channelClosed;
+    private final LongAdder created = new LongAdder();
+    private final LongAdder expired = new LongAdder();
+    private final LongAdder ended = new LongAdder();
+    private final LongAdder droppedMaxSessions = new LongAdder();
+
+    SessionTable(Runnable channelClosed) {
+        this.channelClosed = channelClosed;
+    }
 
     UdpSession get(InetSocketAddress client) {
         return sessions.get(client);
     }
 
-    /** Is there room for one more session under {@code max} (0 = unlimited)? */
+    /**
+     * Is there room for one more session under {@code max} (0 = unlimited)? A refusal is counted
+     * ({@code dropped max_sessions}).
+     */
     boolean hasRoom(int max) {
-        return max == 0 || sessions.size() < max;
+        if (max == 0 || sessions.size() < max) {
+            return true;
+        }
+        droppedMaxSessions.increment();
+        return false;
     }
 
-    void put(UdpSession session) {
+    /** A new session: in the table and counted. Reader thread only. */
+    void add(UdpSession session) {
         sessions.put(session.client, session);
+        created.increment();
     }
 
-    /** Removes this very session (not a newer one for the same client). */
-    void remove(UdpSession session) {
-        sessions.remove(session.client, session);
+    /**
+     * Ends a session once: out of the table, channel closed, backend slot released, counted and
+     * logged. A session that ends without a socket error counts as a success for its backend's
+     * circuit (one-way protocols never reply; a half-open trial must still be decided).
+     *
+     * @return true if this call ended it
+     */
+    boolean end(UdpSession s, EndReason reason, boolean accessLog) {
+        if (!s.markEnded()) {
+            return false;
+        }
+        sessions.remove(s.client, s); // this very session, not a newer one for the same client
+        UdpSession.closeQuietly(s.channel);
+        channelClosed.run();
+        s.backend.release();
+        if (reason != EndReason.BACKEND_ERROR && s.claimOutcome()) {
+            s.backend.recordSuccess();
+        }
+        ended.increment();
+        if (reason == EndReason.IDLE_TIMEOUT) {
+            expired.increment();
+        }
+        if (accessLog) {
+            AccessLog.write(s.accessLine(reason, System.nanoTime()));
+        }
+        return true;
+    }
+
+    /**
+     * Ends sessions that are idle for {@code idleNanos}, whose backend left the pool (draining)
+     * or whose backend is unhealthy while a healthy one exists ({@code someHealthy}).
+     */
+    void sweep(long now, long idleNanos, boolean someHealthy, boolean accessLog) {
+        for (UdpSession s : sessions.values()) {
+            Backend b = s.backend;
+            if (b.isDraining()) {
+                end(s, EndReason.BACKEND_REMOVED, accessLog);
+            } else if (!b.isHealthy() && someHealthy) {
+                end(s, EndReason.BACKEND_UNHEALTHY, accessLog);
+            } else if (now - s.lastSeenNanos() >= idleNanos) {
+                end(s, EndReason.IDLE_TIMEOUT, accessLog);
+            }
+        }
+    }
+
+    /** Ends every session (the listener closes). */
+    void endAll(EndReason reason, boolean accessLog) {
+        for (UdpSession s : sessions.values()) {
+            end(s, reason, accessLog);
+        }
     }
 
     int size() {
         return sessions.size();
     }
 
-    /** A weakly consistent view for the sweep and snapshots: never throws on concurrent change. */
+    /** A weakly consistent view for snapshots: never throws on concurrent change. */
     Collection<UdpSession> sessions() {
         return sessions.values();
+    }
+
+    long created() {
+        return created.sum();
+    }
+
+    long expired() {
+        return expired.sum();
+    }
+
+    long ended() {
+        return ended.sum();
+    }
+
+    long droppedMaxSessions() {
+        return droppedMaxSessions.sum();
     }
 }

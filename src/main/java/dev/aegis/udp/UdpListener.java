@@ -1,10 +1,8 @@
 package dev.aegis.udp;
 
-import dev.aegis.accesslog.AccessLog;
+import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
-import dev.aegis.backend.BackendSet;
-import dev.aegis.backend.Tried;
 import dev.aegis.balancer.Balancers;
 import java.io.IOException;
 import java.net.BindException;
@@ -93,7 +91,7 @@ public final class UdpListener implements AutoCloseable {
 
     private final InetSocketAddress bind;
     private final BackendPool pool;
-    private final SessionTable table = new SessionTable();
+    private final SessionTable table = new SessionTable(this::channelClosed);
     /** Serialises start and close; never taken on the datagram path. */
     private final ReentrantLock lifecycle = new ReentrantLock();
     private final Runnable sweepTask = this::sweepAndReschedule;
@@ -114,10 +112,6 @@ public final class UdpListener implements AutoCloseable {
     /** Written by the reader thread only. */
     private volatile long packetsFromClients;
     private volatile long bytesFromClients;
-    private final LongAdder sessionsCreated = new LongAdder();
-    private final LongAdder sessionsExpired = new LongAdder();
-    private final LongAdder sessionsEnded = new LongAdder();
-    private final LongAdder droppedMaxSessions = new LongAdder();
     private final LongAdder droppedNoBackend = new LongAdder();
     private final LongAdder droppedRateLimited = new LongAdder();
     private final LongAdder droppedPacketRate = new LongAdder();
@@ -127,6 +121,10 @@ public final class UdpListener implements AutoCloseable {
     /** When the latest local failure (no descriptor for a backend channel) happened; 0 = none yet. */
     private final AtomicLong lastLocalFailure = new AtomicLong();
     private volatile ChannelOpener channels = DatagramChannel::open;
+    /** The session step of {@link Attempts}, made once: a method reference per session would allocate. */
+    private final Attempts.Step<InetSocketAddress> openOnBackend = this::openOn;
+    /** Reader thread only: the session {@link #openOn} opened, handed back to {@link #openSession}. */
+    private UdpSession opened;
 
     /**
      * @param bind     the listen address ({@code proxy.listen.udp}); port 0 picks a free port
@@ -222,8 +220,8 @@ public final class UdpListener implements AutoCloseable {
     public UdpStats stats() {
         ReplyRelay r = relay;
         return new UdpStats(table.size(),
-                sessionsCreated.sum(), sessionsExpired.sum(), sessionsEnded.sum(),
-                droppedMaxSessions.sum(), droppedNoBackend.sum(), droppedRateLimited.sum(), droppedDraining.sum(),
+                table.created(), table.expired(), table.ended(),
+                table.droppedMaxSessions(), droppedNoBackend.sum(), droppedRateLimited.sum(), droppedDraining.sum(),
                 droppedPacketRate.sum(), droppedLocalError.sum(),
                 datagramsUnsent.sum(),
                 packetsFromClients, bytesFromClients,
@@ -267,9 +265,7 @@ public final class UdpListener implements AutoCloseable {
         UdpSession.closeQuietly(listen); // wakes the reader out of receive(); stops the relay's sends
         relay.stop(); // the relay thread closes the selector when it leaves
         // A session the reader opens from here on sees `closed` and ends itself (see bind).
-        for (UdpSession s : table.sessions()) {
-            end(s, EndReason.LISTENER_CLOSED);
-        }
+        table.endAll(EndReason.LISTENER_CLOSED, settings.accessLog());
         LOG.info("udp listener closed listener={}", name());
     }
 
@@ -413,51 +409,50 @@ public final class UdpListener implements AutoCloseable {
             droppedDraining.increment();
             return null;
         }
-        if (!table.hasRoom(st.maxSessions())) {
-            droppedMaxSessions.increment();
+        if (!table.hasRoom(st.maxSessions())) { // counted by the table
             return null;
         }
         if (!st.admission().admitNewSession(client)) {
             droppedRateLimited.increment();
             return null;
         }
-        BackendSet set = pool.current();
         int hash = Balancers.hashClient(client.getAddress()); // the same hash as TCP: a client sticks alike
-        int n = set.backends().size();
-        Tried tried = Tried.NONE;
-        for (int attempt = 0; attempt < n; attempt++) {
-            Backend b = set.select(hash, tried);
-            if (b == null) {
-                break;
-            }
-            if (b.tryAcquire()) {
-                InetSocketAddress target = b.address();
-                DatagramChannel ch;
-                try {
-                    ch = channels.open(familyOf(target));
-                } catch (IOException e) {
-                    // Local trouble (typically no descriptor left): not the backend's fault, and
-                    // no other backend would fare better.
-                    b.release();
-                    droppedLocalError.increment();
-                    localFailure(e);
-                    return null;
-                }
-                UdpSession s = bind(client, b, ch, target);
-                if (s != null) {
-                    return s;
-                }
-            }
-            if (tried == Tried.NONE) {
-                tried = new Tried(n);
-            }
-            tried.add(b);
+        opened = null;
+        // every eligible backend is tried once: UDP has no retry limit of its own
+        Attempts.Result result = Attempts.run(pool.current(), hash, Integer.MAX_VALUE, openOnBackend, client);
+        UdpSession s = opened;
+        opened = null;
+        if (result == Attempts.Result.CONNECTED && s != null) {
+            return s;
         }
-        droppedNoBackend.increment();
+        if (result == Attempts.Result.LOCAL_FAILURE) {
+            droppedLocalError.increment();
+            return null;
+        }
+        droppedNoBackend.increment(); // no backend, every backend failed, or the listener closed under us
         if (LOG.isDebugEnabled()) {
             LOG.debug("udp session refused listener={} client={} reason=no_backend", name(), UdpSession.format(client));
         }
         return null;
+    }
+
+    /**
+     * One session opened on a backend whose slot is held ({@link Attempts}); leaves the session in
+     * {@link #opened}. Opening the channel is local (a failure there is not the backend's);
+     * connecting it to the backend is the backend's.
+     */
+    private Attempts.Outcome openOn(Backend b, InetSocketAddress client) {
+        InetSocketAddress target = b.address();
+        DatagramChannel ch;
+        try {
+            ch = channels.open(familyOf(target));
+        } catch (IOException e) {
+            // Local trouble (typically no descriptor left): not the backend's fault, and
+            // no other backend would fare better.
+            localFailure(e);
+            return Attempts.Outcome.LOCAL_FAILURE;
+        }
+        return bind(client, b, ch, target);
     }
 
     private static ProtocolFamily familyOf(InetSocketAddress address) {
@@ -484,39 +479,37 @@ public final class UdpListener implements AutoCloseable {
 
     /**
      * Opens the session on a backend whose slot is already taken, with a freshly opened channel;
-     * gives the slot back (and closes the channel) on failure.
+     * closes the channel on failure ({@link Attempts} gives the slot back).
      */
-    private UdpSession bind(InetSocketAddress client, Backend b, DatagramChannel ch, InetSocketAddress target) {
+    private Attempts.Outcome bind(InetSocketAddress client, Backend b, DatagramChannel ch, InetSocketAddress target) {
         UdpSession s;
         try {
             s = UdpSession.open(client, b, ch, target, settings.packetBuckets().get());
         } catch (IOException | RuntimeException e) {
             UdpSession.closeQuietly(ch);
             // IOException, or UnresolvedAddressException when the backend's name did not resolve
-            b.release();
-            b.recordFailure();
             LOG.warn("udp backend socket failed listener={} backend={} error=\"{}\"", name(), b.id(), e.toString());
-            return null;
+            return Attempts.Outcome.BACKEND_FAILED;
         }
         try {
             relay.register(s);
         } catch (IOException | RuntimeException e) {
             // only when the listener is closing under us
             UdpSession.closeQuietly(s.channel);
-            b.release();
-            return null;
+            return Attempts.Outcome.SKIPPED;
         }
-        table.put(s);
-        sessionsCreated.increment();
+        table.add(s);
         if (closed) {
-            // close() may have ended the table's sessions before this one was in it
+            // close() may have ended the table's sessions before this one was in it; end() gives
+            // the slot back, so this counts as connected with no session
             end(s, EndReason.LISTENER_CLOSED);
-            return null;
+            return Attempts.Outcome.CONNECTED;
         }
         if (LOG.isDebugEnabled()) {
             LOG.debug("udp session opened listener={} client={} backend={}", name(), UdpSession.format(client), b.id());
         }
-        return s;
+        opened = s;
+        return Attempts.Outcome.CONNECTED;
     }
 
     // ---- session ends: any thread ----
@@ -540,32 +533,17 @@ public final class UdpListener implements AutoCloseable {
         }
     }
 
-    /**
-     * Ends a session once: out of the table, channel closed, backend slot released, counted and
-     * logged. A session that ends without a socket error counts as a success for its backend's
-     * circuit (one-way protocols never reply; a half-open trial must still be decided).
-     *
-     * @return true if this call ended it
-     */
+    /** Ends a session once ({@link SessionTable#end}). @return true if this call ended it */
     boolean end(UdpSession s, EndReason reason) {
-        if (!s.markEnded()) {
-            return false;
+        return table.end(s, reason, settings.accessLog());
+    }
+
+    /** A session's channel was closed: the relay's selector finishes closing it. */
+    private void channelClosed() {
+        ReplyRelay r = relay;
+        if (r != null) {
+            r.wakeup();
         }
-        table.remove(s);
-        UdpSession.closeQuietly(s.channel);
-        relay.wakeup();
-        s.backend.release();
-        if (reason != EndReason.BACKEND_ERROR && s.claimOutcome()) {
-            s.backend.recordSuccess();
-        }
-        sessionsEnded.increment();
-        if (reason == EndReason.IDLE_TIMEOUT) {
-            sessionsExpired.increment();
-        }
-        if (settings.accessLog()) {
-            AccessLog.write(s.accessLine(reason, System.nanoTime()));
-        }
-        return true;
     }
 
     // ---- housekeeping: the sweeper thread ----
@@ -577,19 +555,9 @@ public final class UdpListener implements AutoCloseable {
      * them would only land on another unhealthy backend, see BackendSet's panic mode.)
      */
     void sweep() {
-        long now = System.nanoTime();
-        long idleNanos = settings.sessionTimeout().toNanos();
+        UdpSettings st = settings;
         boolean someHealthy = pool.current().backends().stream().anyMatch(Backend::isHealthy);
-        for (UdpSession s : table.sessions()) {
-            Backend b = s.backend;
-            if (b.isDraining()) {
-                end(s, EndReason.BACKEND_REMOVED);
-            } else if (!b.isHealthy() && someHealthy) {
-                end(s, EndReason.BACKEND_UNHEALTHY);
-            } else if (now - s.lastSeenNanos() >= idleNanos) {
-                end(s, EndReason.IDLE_TIMEOUT);
-            }
-        }
+        table.sweep(System.nanoTime(), st.sessionTimeout().toNanos(), someHealthy, st.accessLog());
     }
 
     private void sweepAndReschedule() {

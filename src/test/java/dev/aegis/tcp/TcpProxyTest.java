@@ -300,7 +300,7 @@ class TcpProxyTest {
                 });
                 var proxy = new ProxyFixture(ProxyFixture.DEFAULTS, List.of(backend.address()))) {
             int rate = 400_000;
-            proxy.listener.setBandwidthBuckets(() -> dev.aegis.traffic.TokenBucket.of(rate, rate));
+            proxy.listener.reconfigure(proxy.listener.context().withBandwidthBuckets(() -> dev.aegis.traffic.TokenBucket.of(rate, rate)));
             try (Socket client = proxy.connect()) {
                 long t0 = System.nanoTime();
                 client.getOutputStream().write(new byte[3 * rate]); // one second of burst, then two at the rate

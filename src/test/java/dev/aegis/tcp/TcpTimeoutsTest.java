@@ -88,7 +88,7 @@ class TcpTimeoutsTest {
         byte[] data = randomBytes(96 * 1024, 2);
         try (var backend = sender(data);
                 var proxy = new ProxyFixture(timeouts(Duration.ofMillis(200), Duration.ofSeconds(30)), List.of(backend.address()))) {
-            proxy.listener.setBandwidthBuckets(() -> TokenBucket.of(64 * 1024, 16 * 1024));
+            proxy.listener.reconfigure(proxy.listener.context().withBandwidthBuckets(() -> TokenBucket.of(64 * 1024, 16 * 1024)));
             try (Socket client = proxy.connect()) {
                 byte[] received = client.getInputStream().readAllBytes();
                 assertEquals(data.length, received.length, "every byte delivered");

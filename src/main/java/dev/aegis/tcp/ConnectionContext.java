@@ -1,0 +1,49 @@
+package dev.aegis.tcp;
+
+import dev.aegis.backend.BackendPool;
+import dev.aegis.traffic.TokenBucket;
+import java.net.InetAddress;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
+
+/**
+ * Everything a TCP connection needs from one config generation, built once by the service
+ * (the composition root's side) and swapped as a whole on reload: the listener holds the
+ * current one in a single volatile field. A connection takes the context that is current when
+ * it is accepted (admission, backend choice, bandwidth); the listener's sweeper reads the
+ * timeouts from the current one, so new timeouts reach open connections too.
+ *
+ * @param settings         timeouts, retries, limits, access-log flag
+ * @param pool             the backends to choose from
+ * @param admission        the reason to reject a new client (rate limiting), or null to admit it
+ * @param clientHasher     the hash of the client IP that consistent hashing keys on
+ * @param bandwidthBuckets makes the bandwidth bucket of each direction of a new connection
+ *                         ({@code per_connection.bytes_per_second})
+ * @param connectLatency   receives the time each successful backend connect took, in nanoseconds
+ */
+public record ConnectionContext(
+        TcpSettings settings,
+        BackendPool pool,
+        Function<InetAddress, RejectReason> admission,
+        ToIntFunction<InetAddress> clientHasher,
+        Supplier<TokenBucket> bandwidthBuckets,
+        LongConsumer connectLatency) {
+
+    /** No admission limit, no bandwidth limit, the JDK's address hash, no latency recorder. */
+    public static ConnectionContext of(TcpSettings settings, BackendPool pool) {
+        return new ConnectionContext(settings, pool, client -> null, InetAddress::hashCode,
+                () -> TokenBucket.UNLIMITED, nanos -> { });
+    }
+
+    /** This context with other settings (a test, or a reload that changes only timeouts). */
+    public ConnectionContext withSettings(TcpSettings next) {
+        return new ConnectionContext(next, pool, admission, clientHasher, bandwidthBuckets, connectLatency);
+    }
+
+    /** This context with another bandwidth bucket factory. */
+    public ConnectionContext withBandwidthBuckets(Supplier<TokenBucket> next) {
+        return new ConnectionContext(settings, pool, admission, clientHasher, next, connectLatency);
+    }
+}
