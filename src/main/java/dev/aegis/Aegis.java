@@ -1,5 +1,7 @@
 package dev.aegis;
 
+import dev.aegis.control.ProxyControl;
+import dev.aegis.control.ProxyStatus;
 import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Backend;
 import dev.aegis.config.AegisConfig;

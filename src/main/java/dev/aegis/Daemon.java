@@ -1,5 +1,7 @@
 package dev.aegis;
 
+import dev.aegis.control.ProxyControl;
+import dev.aegis.control.ProxyStatus;
 import dev.aegis.admin.AdminServer;
 import dev.aegis.config.AegisConfig;
 import dev.aegis.metrics.ConnectLatency;

@@ -1,5 +1,6 @@
 package dev.aegis;
 
+import dev.aegis.control.ProxyControl;
 import dev.aegis.cli.AdminClient;
 import dev.aegis.config.ConfigError;
 import dev.aegis.config.ConfigException;

@@ -1,5 +1,6 @@
 package dev.aegis;
 
+import dev.aegis.control.ProxyStatus;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.balancer.Balancers;

@@ -1,5 +1,7 @@
 package dev.aegis;
 
+import dev.aegis.control.ProxyControl;
+import dev.aegis.control.ProxyStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 

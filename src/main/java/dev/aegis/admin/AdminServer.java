@@ -1,9 +1,9 @@
 package dev.aegis.admin;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.aegis.HttpServerLimits;
-import dev.aegis.ProxyControl;
-import dev.aegis.ProxyStatus;
+import dev.aegis.control.HttpServerLimits;
+import dev.aegis.control.ProxyControl;
+import dev.aegis.control.ProxyStatus;
 import dev.aegis.config.HostResolver;
 import java.io.IOException;
 import java.net.BindException;

@@ -1,6 +1,6 @@
 package dev.aegis.admin;
 
-import dev.aegis.ProxyStatus;
+import dev.aegis.control.ProxyStatus;
 import dev.aegis.config.HostPort;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;

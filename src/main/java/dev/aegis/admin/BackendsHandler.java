@@ -2,8 +2,8 @@ package dev.aegis.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.aegis.ProxyControl;
-import dev.aegis.ProxyStatus;
+import dev.aegis.control.ProxyControl;
+import dev.aegis.control.ProxyStatus;
 import dev.aegis.config.Addresses;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.HostPort;

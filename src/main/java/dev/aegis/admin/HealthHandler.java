@@ -1,6 +1,6 @@
 package dev.aegis.admin;
 
-import dev.aegis.ProxyStatus;
+import dev.aegis.control.ProxyStatus;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;

@@ -1,7 +1,7 @@
 package dev.aegis.admin;
 
-import dev.aegis.ProxyControl;
-import dev.aegis.ProxyStatus;
+import dev.aegis.control.ProxyControl;
+import dev.aegis.control.ProxyStatus;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

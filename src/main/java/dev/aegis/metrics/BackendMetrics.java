@@ -1,7 +1,7 @@
 package dev.aegis.metrics;
 
-import dev.aegis.ProxyStatus;
-import dev.aegis.ProxyStatus.Backend;
+import dev.aegis.control.ProxyStatus;
+import dev.aegis.control.ProxyStatus.Backend;
 import dev.aegis.traffic.CircuitBreaker;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;

@@ -1,8 +1,8 @@
 package dev.aegis.metrics;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.aegis.HttpServerLimits;
-import dev.aegis.ProxyStatus;
+import dev.aegis.control.HttpServerLimits;
+import dev.aegis.control.ProxyStatus;
 import dev.aegis.config.HostPort;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;

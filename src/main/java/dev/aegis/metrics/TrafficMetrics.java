@@ -1,7 +1,7 @@
 package dev.aegis.metrics;
 
-import dev.aegis.ProxyStatus;
-import dev.aegis.ProxyStatus.TcpTotals;
+import dev.aegis.control.ProxyStatus;
+import dev.aegis.control.ProxyStatus.TcpTotals;
 import dev.aegis.tcp.CloseReason;
 import dev.aegis.tcp.RejectReason;
 import dev.aegis.udp.UdpStats;

@@ -1,4 +1,4 @@
-package dev.aegis;
+package dev.aegis.control;
 
 import dev.aegis.config.AegisConfig;
 import dev.aegis.tcp.CloseReason;
@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * An immutable picture of the running proxy, built by the core on request ({@link Aegis#status()}):
+ * An immutable picture of the running proxy, built by the core on request ({@code Aegis.status()}):
  * what the admin API reports and the metrics export. Live numbers are read when it is built.
  *
  * @param version           the running version

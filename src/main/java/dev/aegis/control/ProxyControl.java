@@ -1,10 +1,10 @@
-package dev.aegis;
+package dev.aegis.control;
 
 import dev.aegis.config.BackendConfig;
 
 /**
  * What the admin API may ask of the running proxy: the lifecycle operations, nothing else.
- * Implemented by {@link Aegis}; the admin package sees the core through this interface and
+ * Implemented by {@code Aegis}; the admin package sees the core through this interface and
  * {@link ProxyStatus}, never through the core's classes.
  */
 public interface ProxyControl {

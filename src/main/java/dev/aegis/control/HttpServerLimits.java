@@ -1,4 +1,4 @@
-package dev.aegis;
+package dev.aegis.control;
 
 /**
  * The JVM-wide limits of the JDK's HTTP server, which serves both the admin API and the metrics
