@@ -26,8 +26,8 @@ import java.util.concurrent.locks.LockSupport;
  * after a large part of its send buffer has drained (measured on loopback: the buffer autotunes
  * to 2 MB and a blocked write returns about every 1 MB, which a 16 KB/s reader needs a minute
  * for), so write steps alone are too coarse to prove that the receiver is alive: a pipe inside a
- * blocked write counts as active. The fast path (the first write takes the whole buffer) costs
- * one clock read and one store per read, nothing more.
+ * blocked write counts as active, from the first write of a chunk on. The fast path (the first
+ * write takes the whole buffer) costs one clock read and three stores per read, no system call.
  */
 final class Pipe implements Runnable {
 
@@ -125,34 +125,26 @@ final class Pipe implements Runnable {
         progressNanos = System.nanoTime();
         connection.moved(fromClient, n);
         buffer.flip();
+        // A write that waits for the receiver counts as activity from its first byte: a blocked
+        // first write (the send buffer full from the previous chunk) can wait as long as any later one.
+        writing = true;
         try {
             to.write(buffer);
-            if (buffer.hasRemaining()) {
-                writeSlowly(buffer);
+            while (buffer.hasRemaining()) {
+                progressNanos = System.nanoTime(); // the receiver took a step
+                to.write(buffer);
             }
         } catch (ClosedChannelException e) {
             throw e;
         } catch (IOException e) {
             throw new WriteFailed(e);
+        } finally {
+            writing = false;
         }
         bytes += n;
         long delay = connection.throttleDelay(fromClient, n);
         if (delay > 0) {
             pause(delay);
-        }
-    }
-
-    /** The receiver takes bytes slowly: each step that moves bytes counts as activity. */
-    private void writeSlowly(ByteBuffer buffer) throws IOException {
-        writing = true;
-        try {
-            while (buffer.hasRemaining()) {
-                if (to.write(buffer) > 0) {
-                    progressNanos = System.nanoTime();
-                }
-            }
-        } finally {
-            writing = false;
         }
     }
 
