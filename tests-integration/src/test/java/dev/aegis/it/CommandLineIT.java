@@ -117,6 +117,31 @@ class CommandLineIT {
     }
 
     @Test
+    void aDaemonReloadsOnSighup() throws Exception {
+        TcpEchoBackend first = resources.add(TcpEchoBackend.start("A"));
+        TcpEchoBackend second = resources.add(TcpEchoBackend.start("B"));
+        Path config = AegisProcess.workFile("daemon-hup", "yaml");
+        Path pidFile = AegisProcess.workFile("daemon-hup", "pid");
+        Path logFile = AegisProcess.workFile("daemon-hup", "log");
+        Files.writeString(config, new ConfigYaml().backends(List.of(first.address())).build());
+        killOnCleanup(pidFile);
+        CommandLine.Result start = CommandLine.aegis("start", "-d", "-c", config.toString(),
+                "--pid-file", pidFile.toString(), "--log-file", logFile.toString());
+        assertEquals(0, start.exitCode(), start::output);
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+
+        // nohup (SIGHUP ignored) would make the JVM leave the signal alone: no reload, ever.
+        Files.writeString(config, new ConfigYaml().backends(List.of(first.address(), second.address())).build());
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(pid)).inheritIO().start();
+        assertEquals(0, kill.waitFor());
+
+        org.awaitility.Awaitility.await("reload after SIGHUP").atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> Files.readString(logFile).contains("reloaded generation=2"));
+        CommandLine.Result stop = CommandLine.aegis("stop", "--pid-file", pidFile.toString());
+        assertEquals(0, stop.exitCode(), stop::output);
+    }
+
+    @Test
     void daemonStartWithABrokenConfigFailsWithExitTwoAndTheErrors() throws IOException {
         Path config = AegisProcess.workFile("daemon-broken", "yaml");
         Path pidFile = AegisProcess.workFile("daemon-broken", "pid");
