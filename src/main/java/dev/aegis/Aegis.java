@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * The proxy core: owns the service built from the config, the health checker, the housekeeping
  * scheduler, and the lifecycle: start, reload, drain, shutdown. The config is an immutable
  * snapshot; a reload validates a new one and applies it as a whole, or changes nothing. The
- * layers that look at it (metrics, admin API) are built by {@link Daemon} and see it through
+ * layers that look at it (metrics, admin API) are built by {@link Main.Daemon} and see it through
  * {@link ProxyControl} and {@link #status()}.
  */
 public final class Aegis implements ProxyControl, AutoCloseable {

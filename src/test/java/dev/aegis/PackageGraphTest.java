@@ -38,7 +38,7 @@ class PackageGraphTest {
 
     @Test
     void thePackageGraphHasNoCycle() throws IOException {
-        // The root package (Main, Daemon, Aegis, Service) takes part as "dev.aegis": admin and
+        // The root package (Main with its Daemon, Aegis, Service) takes part as "dev.aegis": admin and
         // metrics see the core through dev.aegis.control, so the root may import them.
         Map<String, Set<String>> graph = packageGraph();
         assertTrue(graph.containsKey("backend") && graph.containsKey("balancer"), "sources not found: " + graph);

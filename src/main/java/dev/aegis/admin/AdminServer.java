@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * and headers on that thread, blocking, so a bounded pool of platform threads was held by a few
  * clients that send half a request and wait: a blocked virtual thread costs no carrier, and the
  * server drops a request that has not fully arrived within 5 s (the {@code sun.net.httpserver}
- * properties set by {@code Daemon}, which also cap the open connections).
+ * properties set by {@code HttpServerLimits}, which also cap the open connections).
  */
 public final class AdminServer implements AutoCloseable {
 

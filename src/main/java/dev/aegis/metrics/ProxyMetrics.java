@@ -94,7 +94,7 @@ public final class ProxyMetrics implements AutoCloseable {
      * listens with a backlog of 3, so that a burst of connections waits in SYN-ACK retries; we
      * serve its {@link MetricsHandler} from our own {@link HttpServer} instead. The request time
      * limit (5 s) and the connection cap are the JVM-wide {@code sun.net.httpserver} properties
-     * that {@code Daemon} sets before any server starts.
+     * that {@code HttpServerLimits} sets before any server starts.
      *
      * @throws IOException naming the address if it cannot be bound
      */

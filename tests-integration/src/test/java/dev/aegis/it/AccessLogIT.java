@@ -54,7 +54,7 @@ class AccessLogIT {
                 .backends(List.of(echo.address()))
                 .top("logging:\n  level: error\n  access_log: true\n")
                 .build(), Map.of("TZ", "America/New_York",
-                        "AEGIS_JAVA_OPTS", "-Dorg.slf4j.simpleLogger.log.dev.aegis.Daemon=info")));
+                        "AEGIS_JAVA_OPTS", "-Dorg.slf4j.simpleLogger.log.dev.aegis.Main=info")));
         transfer(aegis, 3);
         stop(aegis);
 
