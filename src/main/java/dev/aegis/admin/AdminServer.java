@@ -1,7 +1,7 @@
 package dev.aegis.admin;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.aegis.control.HttpServerLimits;
+import dev.aegis.control.HttpServers;
 import dev.aegis.control.ProxyControl;
 import dev.aegis.control.ProxyStatus;
 import dev.aegis.config.HostResolver;
@@ -9,9 +9,6 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,12 +36,12 @@ import org.slf4j.LoggerFactory;
  * and headers on that thread, blocking, so a bounded pool of platform threads was held by a few
  * clients that send half a request and wait: a blocked virtual thread costs no carrier, and the
  * server drops a request that has not fully arrived within 5 s (the {@code sun.net.httpserver}
- * properties set by {@code HttpServerLimits}, which also cap the open connections).
+ * properties set by {@code HttpServers}, which also cap the open connections).
  */
 public final class AdminServer implements AutoCloseable {
 
     static {
-        HttpServerLimits.apply(); // before the first HttpServer of this JVM exists
+        HttpServers.applyLimits(); // before the first HttpServer of this JVM exists
     }
 
 
@@ -54,7 +51,6 @@ public final class AdminServer implements AutoCloseable {
     private final Router router;
     private final RequestGuard guard;
     private volatile HttpServer server;
-    private volatile ExecutorService executor;
 
     /**
      * @param control  the lifecycle operations of the proxy
@@ -96,22 +92,8 @@ public final class AdminServer implements AutoCloseable {
         }
         s.createContext("/", router).getFilters().add(guard);
         s.createContext("/dashboard", new DashboardHandler()).getFilters().add(guard);
-        ExecutorService pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("aegis-admin-", 0).factory());
-        s.setExecutor(pool);
-        try {
-            // The server's dispatcher thread inherits "daemon" from the thread that starts it:
-            // started from the pool (virtual threads are daemons) it never keeps the JVM alive.
-            pool.submit(s::start).get();
-        } catch (ExecutionException e) {
-            pool.shutdownNow();
-            throw new IOException("cannot start admin API: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            pool.shutdownNow();
-            throw new IOException("interrupted while starting the admin API", e);
-        }
+        HttpServers.start(s, "aegis-admin-", "admin API");
         server = s;
-        executor = pool;
         log.info("admin API listening address={}", BackendViews.hostPort(address()));
     }
 
@@ -126,8 +108,7 @@ public final class AdminServer implements AutoCloseable {
         HttpServer s = server;
         if (s != null) {
             server = null;
-            s.stop(0);
-            executor.shutdownNow();
+            HttpServers.stop(s);
         }
     }
 }

@@ -1,7 +1,7 @@
 package dev.aegis.metrics;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.aegis.control.HttpServerLimits;
+import dev.aegis.control.HttpServers;
 import dev.aegis.control.ProxyStatus;
 import dev.aegis.config.HostPort;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -10,9 +10,6 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class ProxyMetrics implements AutoCloseable {
 
     static {
-        HttpServerLimits.apply(); // before the first HttpServer of this JVM exists
+        HttpServers.applyLimits(); // before the first HttpServer of this JVM exists
     }
 
 
@@ -60,7 +57,6 @@ public final class ProxyMetrics implements AutoCloseable {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private volatile HttpServer server;
-    private volatile ExecutorService executor;
     private volatile InetSocketAddress bound;
 
     /**
@@ -94,7 +90,7 @@ public final class ProxyMetrics implements AutoCloseable {
      * listens with a backlog of 3, so that a burst of connections waits in SYN-ACK retries; we
      * serve its {@link MetricsHandler} from our own {@link HttpServer} instead. The request time
      * limit (5 s) and the connection cap are the JVM-wide {@code sun.net.httpserver} properties
-     * that {@code HttpServerLimits} sets before any server starts.
+     * that {@code HttpServers} sets before any server starts.
      *
      * @throws IOException naming the address if it cannot be bound
      */
@@ -103,32 +99,18 @@ public final class ProxyMetrics implements AutoCloseable {
             throw new IOException("cannot listen on metrics " + HostPort.format(address)
                     + ": host does not resolve");
         }
-        ExecutorService pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("aegis-metrics-", 0).factory());
         HttpServer s;
         try {
             s = HttpServer.create(address, BACKLOG);
         } catch (IOException e) {
-            pool.shutdownNow();
             BindException be = new BindException("cannot listen on metrics " + HostPort.format(address)
                     + ": " + e.getMessage());
             be.initCause(e);
             throw be;
         }
         s.createContext("/metrics", new MetricsHandler(registry));
-        s.setExecutor(pool);
-        try {
-            // started from the pool, the dispatcher thread is a daemon, as the pool's threads are
-            pool.submit(s::start).get();
-        } catch (ExecutionException e) {
-            pool.shutdownNow();
-            throw new IOException("cannot start metrics: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            pool.shutdownNow();
-            throw new IOException("interrupted while starting metrics", e);
-        }
+        HttpServers.start(s, "aegis-metrics-", "metrics");
         server = s;
-        executor = pool;
         bound = new InetSocketAddress(address.getAddress(), s.getAddress().getPort());
         log.info("metrics listening address={} path=/metrics", HostPort.format(bound));
     }
@@ -148,8 +130,7 @@ public final class ProxyMetrics implements AutoCloseable {
         HttpServer s = server;
         if (s != null) {
             server = null;
-            s.stop(0);
-            executor.shutdownNow();
+            HttpServers.stop(s);
         }
     }
 
