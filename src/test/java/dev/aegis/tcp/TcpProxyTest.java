@@ -54,8 +54,11 @@ class TcpProxyTest {
             for (Future<Boolean> f : results) {
                 assertTrue(f.get(), "echoed bytes differ from the bytes sent");
             }
-            assertEquals(16L * size, proxy.listener.stats().bytesFromClients());
-            assertEquals(16L * size, proxy.listener.stats().bytesToClients());
+            // the counters are added to when a connection ends, which can be after its client saw EOF
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                assertEquals(16L * size, proxy.listener.stats().bytesFromClients());
+                assertEquals(16L * size, proxy.listener.stats().bytesToClients());
+            });
         }
     }
 
