@@ -10,12 +10,21 @@ import dev.aegis.config.ConfigException;
 import dev.aegis.config.ConfigLoader;
 import dev.aegis.config.HostPort;
 import dev.aegis.config.LoadedConfig;
+import dev.aegis.config.ServiceConfig;
 import dev.aegis.health.HealthChecker;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -48,7 +57,11 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("aegis-housekeeping").daemon(true).factory());
     private final HealthChecker health = new HealthChecker();
-    private final Service service;
+    private final Function<String, LongConsumer> connectLatency;
+    /** The services in config order, by name; replaced as a whole under the lifecycle lock. */
+    private volatile Map<String, Service> services;
+    /** Services a reload removed: they accept nothing and are closed when their traffic ended or at their deadline. */
+    private final List<Retiring> retiring = new CopyOnWriteArrayList<>();
     private volatile AegisConfig config;
     private ScheduledFuture<?> sweep;
     /** Test hook: runs after a reload has read the file and before it applies it. */
@@ -56,17 +69,31 @@ public final class Aegis implements ProxyControl, AutoCloseable {
 
     /** A core whose backend connect times go nowhere (tests, tools). */
     public Aegis(Path configFile, AegisConfig config) {
-        this(configFile, config, nanos -> { });
+        this(configFile, config, service -> nanos -> { });
     }
 
     /**
-     * @param connectLatency receives the time of every successful backend connect, in nanoseconds
-     *                       (the metrics' histogram); called on the data path, so it must be cheap
+     * @param connectLatency per service name, receives the time of every successful backend
+     *                       connect, in nanoseconds (the metrics' histogram); called on the data
+     *                       path, so it must be cheap
      */
-    public Aegis(Path configFile, AegisConfig config, LongConsumer connectLatency) {
+    public Aegis(Path configFile, AegisConfig config, Function<String, LongConsumer> connectLatency) {
         this.configFile = configFile;
         this.config = config;
-        this.service = new Service("proxy", config, health, connectLatency);
+        this.connectLatency = connectLatency;
+        Map<String, Service> built = new LinkedHashMap<>();
+        for (ServiceConfig sc : config.services()) {
+            built.put(sc.name(), newService(sc, config));
+        }
+        this.services = Collections.unmodifiableMap(built);
+    }
+
+    private Service newService(ServiceConfig sc, AegisConfig c) {
+        return new Service(sc, c.logging().accessLog(), health, connectLatency.apply(sc.name()));
+    }
+
+    /** A service removed by a reload, closed at the latest at {@code deadline} (System.nanoTime). */
+    private record Retiring(Service service, long deadline) {
     }
 
     /** Binds every listener and starts serving. A bind failure throws and leaves nothing running. */
@@ -74,7 +101,9 @@ public final class Aegis implements ProxyControl, AutoCloseable {
         lifecycle.lock();
         try {
             try {
-                service.start(config);
+                for (Service service : services.values()) {
+                    service.start();
+                }
             } catch (IOException e) {
                 close();
                 throw e;
@@ -107,13 +136,48 @@ public final class Aegis implements ProxyControl, AutoCloseable {
             }
             afterConfigRead.run();
             AegisConfig next = loaded.config();
+            List<String> moves = addressMoves(next);
+            if (!moves.isEmpty()) {
+                reloadsFailed.incrementAndGet();
+                log.warn("reload rejected errors={} first=\"{}\"", moves.size(), moves.get(0));
+                return new ReloadResult(false, generation.get(), moves, loaded.warnings());
+            }
+            // Every new address of every service is bound before anything changes.
+            List<Service.Prepared> prepared = new ArrayList<>();
             try {
-                service.apply(config, next);
+                for (ServiceConfig sc : next.services()) {
+                    Service service = services.get(sc.name());
+                    if (service == null) {
+                        service = newService(sc, next);
+                    }
+                    prepared.add(service.prepare(sc, next.logging().accessLog()));
+                }
             } catch (IOException e) {
+                prepared.forEach(Service.Prepared::abort);
                 reloadsFailed.incrementAndGet();
                 log.warn("reload rejected error=\"{}\"", e.getMessage());
                 return new ReloadResult(false, generation.get(), List.of(e.getMessage()), loaded.warnings());
             }
+            Map<String, Service> nextServices = new LinkedHashMap<>();
+            for (Service.Prepared p : prepared) {
+                Service service = p.service();
+                service.commit(p);
+                nextServices.put(service.name(), service);
+                if (!services.containsKey(service.name())) {
+                    log.info("service added service={} listeners={}", service.name(), service.config().listen());
+                }
+            }
+            long deadline = System.nanoTime() + next.shutdown().drainTimeout().toNanos();
+            for (Service old : services.values()) {
+                if (!nextServices.containsKey(old.name())) {
+                    old.stopAccepting();
+                    old.unwatchHealth();
+                    retiring.add(new Retiring(old, deadline));
+                    log.info("service removed service={} active={} udp_sessions={}",
+                            old.name(), old.activeConnections(), old.udpSessions());
+                }
+            }
+            services = Collections.unmodifiableMap(nextServices);
             if (!next.logging().level().equals(config.logging().level())) {
                 log.warn("logging.level change needs a restart level={}", config.logging().level());
             }
@@ -129,19 +193,54 @@ public final class Aegis implements ProxyControl, AutoCloseable {
             for (String w : loaded.warnings()) {
                 log.warn("config warning: {}", w);
             }
-            log.info("reloaded generation={} backends={} algorithm={}",
-                    gen, next.proxy().backends().size(), next.proxy().loadBalancing().algorithm().yamlName());
+            if (next.isSingleProxy()) {
+                log.info("reloaded generation={} backends={} algorithm={}", gen,
+                        next.services().get(0).backends().size(),
+                        next.services().get(0).loadBalancing().algorithm().yamlName());
+            } else {
+                log.info("reloaded generation={} services={}", gen, String.join(",", next.serviceNames()));
+            }
             return new ReloadResult(true, gen, List.of(), loaded.warnings());
         } finally {
             lifecycle.unlock();
         }
     }
 
+    /**
+     * Addresses that {@code next} gives to another service than the one listening on them now. A
+     * reload binds every new address before it releases any, so it cannot move one between
+     * services: the operator does it in two reloads (remove, then add) or restarts.
+     */
+    private List<String> addressMoves(AegisConfig next) {
+        Map<String, String> owners = new HashMap<>();
+        for (ServiceConfig sc : config.services()) {
+            sc.listen().tcpAddresses().forEach(a -> owners.put("tcp " + a, sc.name()));
+            sc.listen().udpAddresses().forEach(a -> owners.put("udp " + a, sc.name()));
+        }
+        List<String> errors = new ArrayList<>();
+        for (ServiceConfig sc : next.services()) {
+            List<String> keys = new ArrayList<>();
+            sc.listen().tcpAddresses().forEach(a -> keys.add("tcp " + a));
+            sc.listen().udpAddresses().forEach(a -> keys.add("udp " + a));
+            for (String key : keys) {
+                String owner = owners.get(key);
+                if (owner != null && !owner.equals(sc.name())) {
+                    errors.add("services." + sc.name() + ".listen: " + key + " is listened on by service " + owner
+                            + " now; a reload cannot move an address between services (remove it in one reload, add it in the next)");
+                }
+            }
+        }
+        return errors;
+    }
+
     /** The sweep runs at a quarter of the shortest TCP timeout, between 10 ms and 250 ms. */
     private void scheduleSweep(AegisConfig c) {
-        Duration idle = c.proxy().traffic().timeout().idle();
-        Duration read = c.proxy().traffic().timeout().read();
-        long period = Math.clamp(Math.min(idle.toMillis(), read.toMillis()) / 4, 10, 250);
+        long shortest = Long.MAX_VALUE;
+        for (ServiceConfig sc : c.services()) {
+            shortest = Math.min(shortest, Math.min(sc.traffic().timeout().idle().toMillis(),
+                    sc.traffic().timeout().read().toMillis()));
+        }
+        long period = Math.clamp(shortest / 4, 10, 250);
         if (sweep != null) {
             sweep.cancel(false);
         }
@@ -150,7 +249,22 @@ public final class Aegis implements ProxyControl, AutoCloseable {
 
     private void sweepOnce() {
         try {
-            service.sweep();
+            for (Service service : services.values()) {
+                service.sweep();
+            }
+            long now = System.nanoTime();
+            for (Retiring r : retiring) {
+                r.service().sweep();
+                boolean idle = r.service().activeConnections() == 0 && r.service().udpSessions() == 0;
+                if (idle || now - r.deadline() >= 0) {
+                    if (!idle) {
+                        log.warn("removed service drain timeout reached, closing service={} active={} udp_sessions={}",
+                                r.service().name(), r.service().activeConnections(), r.service().udpSessions());
+                    }
+                    r.service().close();
+                    retiring.remove(r);
+                }
+            }
         } catch (RuntimeException e) {
             // a periodic task that throws is never run again: log and carry on
             log.error("sweep failed", e);
@@ -159,26 +273,49 @@ public final class Aegis implements ProxyControl, AutoCloseable {
 
     private void sweepRateLimits() {
         try {
-            service.sweepRateLimiter();
+            for (Service service : services.values()) {
+                service.sweepRateLimiter();
+            }
         } catch (RuntimeException e) {
             log.error("rate limiter sweep failed", e);
         }
     }
 
     /** Stops (true) or resumes (false) accepting new connections and sessions; open ones carry on. */
-    @Override
     public void setDraining(boolean draining) {
+        setDraining(null, draining);
+    }
+
+    @Override
+    public boolean setDraining(String name, boolean draining) {
         lifecycle.lock();
         try {
-            service.setDraining(draining);
-            log.info(draining ? "draining: new connections and sessions refused" : "resumed: accepting new connections");
+            List<Service> targets;
+            if (name == null) {
+                targets = List.copyOf(services.values());
+            } else if (services.containsKey(name)) {
+                targets = List.of(services.get(name));
+            } else {
+                return false;
+            }
+            for (Service service : targets) {
+                service.setDraining(draining);
+            }
+            String which = name == null ? "*" : name;
+            if (draining) {
+                log.info("draining: new connections and sessions refused service={}", which);
+            } else {
+                log.info("resumed: accepting new connections service={}", which);
+            }
+            return true;
         } finally {
             lifecycle.unlock();
         }
     }
 
+    /** Whether every service refuses new connections and sessions. */
     public boolean draining() {
-        return service.draining();
+        return services.values().stream().allMatch(Service::draining);
     }
 
     /**
@@ -205,13 +342,15 @@ public final class Aegis implements ProxyControl, AutoCloseable {
         try {
             Duration timeout = config.shutdown().drainTimeout();
             log.info("shutting down: draining open connections drain_timeout_ms={} active={}",
-                    timeout.toMillis(), service.activeConnections());
-            service.stopAccepting();
+                    timeout.toMillis(), activeConnections());
+            for (Service service : services.values()) {
+                service.stopAccepting();
+            }
             long deadline = System.nanoTime() + timeout.toNanos();
-            while (service.activeConnections() > 0 && System.nanoTime() - deadline < 0) {
+            while (activeConnections() > 0 && System.nanoTime() - deadline < 0) {
                 LockSupport.parkNanos(20_000_000L);
             }
-            int left = service.activeConnections();
+            int left = activeConnections();
             if (left > 0) {
                 log.warn("drain timeout reached, closing connections active={}", left);
             }
@@ -225,12 +364,39 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     public void close() {
         housekeeping.shutdownNow();
         health.close();
-        service.close();
+        for (Service service : services.values()) {
+            service.close();
+        }
+        for (Retiring r : retiring) {
+            r.service().close();
+        }
         AccessLog.flush(); // the lines of the connections just closed
     }
 
+    /** Open TCP connections of every service, removed ones still draining included. */
+    public int activeConnections() {
+        int n = 0;
+        for (Service service : services.values()) {
+            n += service.activeConnections();
+        }
+        for (Retiring r : retiring) {
+            n += r.service().activeConnections();
+        }
+        return n;
+    }
+
+    /** The services in config order. */
+    public List<Service> services() {
+        return List.copyOf(services.values());
+    }
+
+    public Optional<Service> service(String name) {
+        return Optional.ofNullable(services.get(name));
+    }
+
+    /** The one service of a one-service config (tests, tools); the first of several. */
     public Service service() {
-        return service;
+        return services.values().iterator().next();
     }
 
     public AegisConfig config() {
@@ -242,12 +408,14 @@ public final class Aegis implements ProxyControl, AutoCloseable {
      * the file. @return false when the pool already has that address or does not exist
      */
     @Override
-    public boolean addBackend(boolean udp, BackendConfig backend) {
+    public boolean addBackend(String name, boolean udp, BackendConfig backend) {
         lifecycle.lock();
         try {
-            boolean added = service.addBackend(udp, backend);
+            Service service = services.get(name);
+            boolean added = service != null && service.addBackend(udp, backend);
             if (added) {
-                log.info("backend added backend={} pool={} weight={}", backend.id(), udp ? "udp" : "tcp", backend.weight());
+                log.info("backend added service={} backend={} pool={} weight={}",
+                        name, backend.id(), udp ? "udp" : "tcp", backend.weight());
             }
             return added;
         } finally {
@@ -257,12 +425,14 @@ public final class Aegis implements ProxyControl, AutoCloseable {
 
     /** Removes a backend at run time; its open connections finish. @return false if unknown */
     @Override
-    public boolean removeBackend(boolean udp, String id) {
+    public boolean removeBackend(String name, boolean udp, String id) {
         lifecycle.lock();
         try {
-            Backend removed = service.removeBackend(udp, id);
+            Service service = services.get(name);
+            Backend removed = service == null ? null : service.removeBackend(udp, id);
             if (removed != null) {
-                log.info("backend removed backend={} pool={} active={}", id, udp ? "udp" : "tcp", removed.activeConnections());
+                log.info("backend removed service={} backend={} pool={} active={}",
+                        name, id, udp ? "udp" : "tcp", removed.activeConnections());
             }
             return removed != null;
         } finally {
@@ -272,22 +442,19 @@ public final class Aegis implements ProxyControl, AutoCloseable {
 
     /** What the admin API reports and the metrics export, read now. */
     public ProxyStatus status() {
+        List<ProxyStatus.ServiceStatus> list = new ArrayList<>();
+        for (Service service : services.values()) {
+            list.add(service.status());
+        }
         return new ProxyStatus(Version.get(),
                 (System.currentTimeMillis() - startedAtMillis) / 1000,
-                service.draining(),
+                draining(),
                 generation.get(),
                 reloadsOk.get(),
                 reloadsFailed.get(),
                 configFile,
                 config,
-                service.tcpListener().map(l -> new ProxyStatus.Listener(l.localAddress(), l.stats().acceptedConnections())),
-                service.udpListener().map(l -> new ProxyStatus.Listener(l.localAddress(), 0)),
-                service.activeConnections(),
-                service.udpSessions(),
-                Service.describe(service.tcpPool()),
-                service.udpPool().map(Service::describe),
-                service.tcpTotals(),
-                service.udpTotals());
+                list);
     }
 
     /** Test hook: {@code hook} runs in every reload between reading the file and applying it. */

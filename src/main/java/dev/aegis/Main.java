@@ -314,13 +314,35 @@ public final class Main {
         private void logStarted() {
             ProxyStatus s = core.status();
             AegisConfig c = s.config();
-            log.info("aegis started version={} tcp={} udp={} admin={} metrics={} backends={} algorithm={} generation={}",
-                    s.version(),
-                    s.tcpListener().map(l -> Aegis.hostPort(l.address())).orElse("-"),
-                    s.udpListener().map(l -> Aegis.hostPort(l.address())).orElse("-"),
-                    Aegis.hostPort(admin.address()), Aegis.hostPort(metrics.address()),
-                    c.proxy().backends().size(), c.proxy().loadBalancing().algorithm().yamlName(),
-                    s.generation());
+            for (ProxyStatus.ServiceStatus service : s.services()) {
+                log.info("service started service={} tcp={} udp={} backends={} algorithm={}",
+                        service.name(), listeners(service.tcpListeners()), listeners(service.udpListeners()),
+                        service.config().backends().size(), service.config().loadBalancing().algorithm().yamlName());
+            }
+            if (s.services().size() == 1) {
+                ProxyStatus.ServiceStatus only = s.services().get(0);
+                log.info("aegis started version={} tcp={} udp={} admin={} metrics={} backends={} algorithm={} generation={}",
+                        s.version(), listeners(only.tcpListeners()), listeners(only.udpListeners()),
+                        Aegis.hostPort(admin.address()), Aegis.hostPort(metrics.address()),
+                        only.config().backends().size(), only.config().loadBalancing().algorithm().yamlName(),
+                        s.generation());
+            } else {
+                log.info("aegis started version={} services={} admin={} metrics={} generation={}",
+                        s.version(), String.join(",", s.serviceNames()),
+                        Aegis.hostPort(admin.address()), Aegis.hostPort(metrics.address()), s.generation());
+            }
+        }
+
+        /** {@code -}, one address, or several joined by commas (a port range: first and last). */
+        private static String listeners(List<ProxyStatus.Listener> listeners) {
+            if (listeners.isEmpty()) {
+                return "-";
+            }
+            if (listeners.size() <= 4) {
+                return String.join(",", listeners.stream().map(l -> Aegis.hostPort(l.address())).toList());
+            }
+            return Aegis.hostPort(listeners.get(0).address()) + ".." + Aegis.hostPort(listeners.get(listeners.size() - 1).address())
+                    + "(" + listeners.size() + ")";
         }
 
         Aegis core() {

@@ -1,13 +1,12 @@
 package dev.aegis;
 
-import dev.aegis.control.ProxyStatus;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.balancer.Balancers;
-import dev.aegis.config.AegisConfig;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.HostPort;
-import dev.aegis.config.ProxyConfig;
+import dev.aegis.config.ServiceConfig;
+import dev.aegis.control.ProxyStatus;
 import dev.aegis.health.HealthChecker;
 import dev.aegis.tcp.CloseReason;
 import dev.aegis.tcp.ConnectionContext;
@@ -22,6 +21,7 @@ import dev.aegis.udp.UdpStats;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,31 +29,39 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongConsumer;
 
 /**
- * One service: the listeners of a {@code proxy:} block, its backend pools and its policies
- * (rate limits, timeouts). Aegis runs one today; nothing here assumes it is the only one.
+ * One service (SPEC §9): its listeners (one per bound address: a port range is many), its backend
+ * pools and its policies (rate limits, timeouts). Services share nothing but the health checker
+ * and the housekeeping thread, so a reload that changes one leaves the others' connections,
+ * sessions, counters, health and circuits as they were.
  *
  * <p>The TCP pool is {@code backends}; the UDP pool is {@code udp_backends}, or a second pool
  * over {@code backends} when that is absent (so UDP sessions and TCP connections are counted,
  * limited and health-checked per protocol).
  *
- * <p>Not thread-safe by itself: {@link Aegis} serialises every lifecycle call.
+ * <p>A config change is applied in two steps so that a reload of several services can bind every
+ * new address before it changes anything: {@link #prepare} binds, then {@link #commit} swaps, or
+ * {@link Prepared#abort} closes what was bound. Not thread-safe by itself: {@link Aegis}
+ * serialises every lifecycle call.
  */
 public final class Service {
 
     private final String name;
     private final HealthChecker health;
     private final BackendPool tcpPool;
-    // volatile: written under Aegis's lifecycle lock, read by the admin API and metrics threads
-    private volatile BackendPool udpPool;
-    private volatile TcpListener tcpListener;
-    private volatile UdpListener udpListener;
     private final LongConsumer connectLatency;
+    // volatile: written under Aegis's lifecycle lock, read by the admin API and metrics threads
+    private volatile ServiceConfig config;
+    private volatile boolean accessLog;
+    private volatile BackendPool udpPool;
+    /** The listeners in config order, keyed by the address as written; replaced as a whole. */
+    private volatile Map<HostPort, TcpListener> tcpListeners = Map.of();
+    private volatile Map<HostPort, UdpListener> udpListeners = Map.of();
     private volatile RateLimiter rateLimiter;
     private volatile boolean draining;
-    /** Listeners replaced by a reload: they accept nothing and are closed once their traffic ended. */
+    /** Listeners a reload took away: they accept nothing and are closed once their traffic ended. */
     private final List<TcpListener> retiredTcp = new CopyOnWriteArrayList<>();
     private final List<UdpListener> retiredUdp = new CopyOnWriteArrayList<>();
-    /** The counters of every TCP listener since start (one per listen address move): the totals never go backwards. */
+    /** The counters of every TCP listener since start: the totals never go backwards. */
     private final List<TcpStats> everyTcp = new CopyOnWriteArrayList<>();
     /** Guards {@link #closedUdp} and the removal of closed listeners from {@link #retiredUdp}. */
     private final Object udpTotalsLock = new Object();
@@ -64,151 +72,190 @@ public final class Service {
     /**
      * @param connectLatency receives the time of every successful backend connect, in nanoseconds
      */
-    Service(String name, AegisConfig config, HealthChecker health, LongConsumer connectLatency) {
-        this.name = name;
+    Service(ServiceConfig config, boolean accessLog, HealthChecker health, LongConsumer connectLatency) {
+        this.name = config.name();
+        this.config = config;
+        this.accessLog = accessLog;
         this.health = health;
         this.connectLatency = connectLatency;
-        ProxyConfig p = config.proxy();
-        this.rateLimiter = new RateLimiter(p.traffic().rateLimit());
-        this.tcpPool = new BackendPool("tcp", resolve(p.backends()), p.loadBalancing(), p.circuitBreaker(), Balancers::create);
-        if (p.listen().udp().isPresent()) {
-            udpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker(), Balancers::create);
+        this.rateLimiter = new RateLimiter(config.traffic().rateLimit());
+        this.tcpPool = new BackendPool("tcp", resolve(config.backends()), config.loadBalancing(),
+                config.circuitBreaker(), Balancers::create);
+        if (config.listen().hasUdp()) {
+            udpPool = newUdpPool(config);
         }
     }
 
-    /** Binds the listeners; on failure closes what was bound and throws. */
-    void start(AegisConfig config) throws IOException {
-        ProxyConfig p = config.proxy();
+    private static BackendPool newUdpPool(ServiceConfig c) {
+        return new BackendPool("udp", resolve(c.effectiveUdpBackends()), c.loadBalancing(), c.circuitBreaker(),
+                Balancers::create);
+    }
+
+    /** Binds every listener and starts serving; on failure closes what was bound and throws. */
+    void start() throws IOException {
+        commit(prepare(config, accessLog));
+    }
+
+    /**
+     * The first step of applying {@code next}: binds every address it lists that this service
+     * does not listen on yet (all of them for a new service). Nothing else changes; on failure
+     * what was bound is closed again and this throws.
+     */
+    Prepared prepare(ServiceConfig next, boolean nextAccessLog) throws IOException {
+        BackendPool nextUdpPool = udpPool != null || !next.listen().hasUdp() ? udpPool : newUdpPool(next);
+        Prepared p = new Prepared(next, nextAccessLog, nextUdpPool);
         try {
-            if (p.listen().tcp().isPresent()) {
-                tcpListener = bindTcp(p.listen().tcp().get(), config);
-                everyTcp.add(tcpListener.stats());
+            for (HostPort address : next.listen().tcpAddresses()) {
+                if (!tcpListeners.containsKey(address) && !p.tcp.containsKey(address)) {
+                    TcpListener l = new TcpListener(address.resolve(), tcpContext(next, nextAccessLog));
+                    l.setDraining(draining);
+                    p.tcp.put(address, l);
+                    l.start();
+                }
             }
-            if (p.listen().udp().isPresent()) {
-                udpListener = bindUdp(p.listen().udp().get(), config, udpPool);
+            for (HostPort address : next.listen().udpAddresses()) {
+                if (!udpListeners.containsKey(address) && !p.udp.containsKey(address)) {
+                    UdpListener l = new UdpListener(address.resolve(), nextUdpPool, udpSettings(next, nextAccessLog));
+                    l.setDraining(draining);
+                    p.udp.put(address, l);
+                    l.start();
+                }
             }
-        } catch (IOException e) {
-            close();
+        } catch (IOException | RuntimeException e) {
+            p.abort();
             throw e;
+        }
+        return p;
+    }
+
+    /**
+     * The second step: listeners of addresses {@code next} no longer lists stop accepting (their
+     * connections and sessions carry on to their end); pools, limits and timeouts change in
+     * place, on the retired listeners too.
+     */
+    void commit(Prepared p) {
+        ServiceConfig next = p.config;
+        udpPool = p.udpPool;
+        rateLimiter = rateLimiter.reconfigure(next.traffic().rateLimit());
+        tcpPool.reconfigure(resolve(next.backends()), next.loadBalancing(), next.circuitBreaker());
+        if (udpPool != null) {
+            udpPool.reconfigure(resolve(next.effectiveUdpBackends()), next.loadBalancing(), next.circuitBreaker());
+        }
+        Map<HostPort, TcpListener> tcp = new LinkedHashMap<>();
+        for (HostPort address : next.listen().tcpAddresses()) {
+            TcpListener l = tcpListeners.get(address);
+            if (l == null) {
+                l = p.tcp.get(address);
+                everyTcp.add(l.stats());
+            }
+            tcp.put(address, l);
+        }
+        for (Map.Entry<HostPort, TcpListener> old : tcpListeners.entrySet()) {
+            if (!tcp.containsKey(old.getKey())) {
+                old.getValue().stopAccepting(); // open connections carry on to their natural end
+                retiredTcp.add(old.getValue());
+            }
+        }
+        Map<HostPort, UdpListener> udp = new LinkedHashMap<>();
+        for (HostPort address : next.listen().udpAddresses()) {
+            UdpListener l = udpListeners.get(address);
+            udp.put(address, l != null ? l : p.udp.get(address));
+        }
+        for (Map.Entry<HostPort, UdpListener> old : udpListeners.entrySet()) {
+            if (!udp.containsKey(old.getKey())) {
+                old.getValue().setDraining(true); // sessions carry on until they expire
+                retiredUdp.add(old.getValue());
+            }
+        }
+        tcpListeners = tcp;
+        udpListeners = udp;
+        config = next;
+        accessLog = p.accessLog;
+        // Every listener, retired ones too: open connections and sessions get the new timeouts.
+        ConnectionContext context = tcpContext(next, p.accessLog);
+        for (TcpListener l : tcp.values()) {
+            l.reconfigure(context);
+        }
+        for (TcpListener l : retiredTcp) {
+            l.reconfigure(context);
+        }
+        UdpSettings settings = udpSettings(next, p.accessLog);
+        for (UdpListener l : udp.values()) {
+            l.reconfigure(settings);
+        }
+        for (UdpListener l : retiredUdp) {
+            l.reconfigure(settings);
         }
         watchHealth();
     }
 
-    private TcpListener bindTcp(HostPort address, AegisConfig config) throws IOException {
-        TcpListener l = new TcpListener(address.resolve(), tcpContext(config));
-        l.setDraining(draining);
-        l.start();
-        return l;
+    /** Listeners bound for a config that is not applied yet. */
+    final class Prepared {
+        private final ServiceConfig config;
+        private final boolean accessLog;
+        private final BackendPool udpPool;
+        private final Map<HostPort, TcpListener> tcp = new LinkedHashMap<>();
+        private final Map<HostPort, UdpListener> udp = new LinkedHashMap<>();
+
+        private Prepared(ServiceConfig config, boolean accessLog, BackendPool udpPool) {
+            this.config = config;
+            this.accessLog = accessLog;
+            this.udpPool = udpPool;
+        }
+
+        /** Closes what was bound: the service stays as it was. */
+        void abort() {
+            tcp.values().forEach(TcpListener::close);
+            udp.values().forEach(UdpListener::close);
+        }
+
+        Service service() {
+            return Service.this;
+        }
     }
 
     /**
      * What TCP connections use in this config generation. It reads {@link #rateLimiter} when
      * called, not when built: a reload replaces the limiter after it has bound new listeners.
      */
-    private ConnectionContext tcpContext(AegisConfig config) {
-        return new ConnectionContext(TcpSettings.from(config), tcpPool,
+    private ConnectionContext tcpContext(ServiceConfig c, boolean log) {
+        return new ConnectionContext(TcpSettings.from(c, log), tcpPool,
                 client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED,
                 Balancers::hashClient, () -> rateLimiter.newBandwidthBucket(), connectLatency);
     }
 
-    private UdpListener bindUdp(HostPort address, AegisConfig config, BackendPool pool) throws IOException {
-        UdpListener l = new UdpListener(address.resolve(), pool, udpSettings(config));
-        l.setDraining(draining);
-        l.start();
-        return l;
-    }
-
-    private UdpSettings udpSettings(AegisConfig config) {
-        var t = config.proxy().traffic();
-        return new UdpSettings(t.timeout().udpSession(), t.udpMaxSessions(), config.logging().accessLog(),
+    private UdpSettings udpSettings(ServiceConfig c, boolean log) {
+        var t = c.traffic();
+        return new UdpSettings(t.timeout().udpSession(), t.udpMaxSessions(), log,
                 client -> rateLimiter.admit(client.getAddress()).admitted(), () -> rateLimiter.newPacketBucket());
     }
 
-    /**
-     * Applies a validated config. New listen addresses are bound first: if one cannot be bound,
-     * this throws before anything changed (a UDP pool it would have added included). Then pools,
-     * limits and timeouts change in place, on the listeners a reload retired too.
-     */
-    void apply(AegisConfig previous, AegisConfig next) throws IOException {
-        ProxyConfig p = next.proxy();
-        Optional<HostPort> oldTcp = previous.proxy().listen().tcp();
-        Optional<HostPort> oldUdp = previous.proxy().listen().udp();
-        boolean tcpMoved = !p.listen().tcp().equals(oldTcp);
-        boolean udpMoved = !p.listen().udp().equals(oldUdp);
-        BackendPool nextUdpPool = udpPool;
-        if (nextUdpPool == null && p.listen().udp().isPresent()) {
-            nextUdpPool = new BackendPool("udp", resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker(), Balancers::create);
-        }
-        TcpListener newTcp = null;
-        UdpListener newUdp = null;
-        try {
-            if (tcpMoved && p.listen().tcp().isPresent()) {
-                newTcp = bindTcp(p.listen().tcp().get(), next);
-            }
-            if (udpMoved && p.listen().udp().isPresent()) {
-                newUdp = bindUdp(p.listen().udp().get(), next, nextUdpPool);
-            }
-        } catch (IOException e) {
-            if (newTcp != null) {
-                newTcp.close();
-            }
-            throw e;
-        }
-        udpPool = nextUdpPool;
-        rateLimiter = rateLimiter.reconfigure(p.traffic().rateLimit());
-        tcpPool.reconfigure(resolve(p.backends()), p.loadBalancing(), p.circuitBreaker());
+    private void watchHealth() {
+        ServiceConfig c = config;
+        health.watch(name + "/tcp", false, tcpPool.current().backends(), firstPort(c.listen().tcpAddresses()));
         if (udpPool != null) {
-            udpPool.reconfigure(resolve(p.effectiveUdpBackends()), p.loadBalancing(), p.circuitBreaker());
+            health.watch(name + "/udp", true, udpPool.current().backends(), firstPort(c.listen().udpAddresses()));
         }
-        if (tcpMoved) {
-            if (tcpListener != null) {
-                tcpListener.stopAccepting(); // open connections carry on to their natural end
-                retiredTcp.add(tcpListener);
-            }
-            tcpListener = newTcp;
-            if (newTcp != null) {
-                everyTcp.add(newTcp.stats());
-            }
-        }
-        if (udpMoved) {
-            if (udpListener != null) {
-                udpListener.setDraining(true); // sessions carry on until they expire
-                retiredUdp.add(udpListener);
-            }
-            udpListener = newUdp;
-        }
-        // Retired listeners too: their open connections and sessions get the new timeouts.
-        ConnectionContext tcp = tcpContext(next);
-        if (tcpListener != null) {
-            tcpListener.reconfigure(tcp);
-        }
-        for (TcpListener old : retiredTcp) {
-            old.reconfigure(tcp);
-        }
-        UdpSettings udp = udpSettings(next);
-        if (udpListener != null) {
-            udpListener.reconfigure(udp);
-        }
-        for (UdpListener old : retiredUdp) {
-            old.reconfigure(udp);
-        }
-        watchHealth();
     }
 
-    private void watchHealth() {
-        health.watch(name + "/tcp", false, tcpPool.current().backends());
-        if (udpPool != null) {
-            health.watch(name + "/udp", true, udpPool.current().backends());
-        }
+    /** The port a port-less backend is checked on: the service's first of that protocol. */
+    private static int firstPort(List<HostPort> addresses) {
+        return addresses.isEmpty() ? 0 : addresses.get(0).port();
+    }
+
+    /** Stops health-checking this service's pools (it was removed). */
+    void unwatchHealth() {
+        health.watch(name + "/tcp", false, List.of(), 0);
+        health.watch(name + "/udp", true, List.of(), 0);
     }
 
     /** Adds a backend at run time (admin API). @return false when the address is already in the pool */
-    boolean addBackend(boolean udp, BackendConfig config) {
+    boolean addBackend(boolean udp, BackendConfig backend) {
         BackendPool pool = udp ? udpPool : tcpPool;
         if (pool == null) {
             return false;
         }
-        boolean added = pool.add(new BackendPool.ResolvedBackend(config, config.address().resolve()));
+        boolean added = pool.add(new BackendPool.ResolvedBackend(backend, backend.address().resolve()));
         if (added) {
             watchHealth();
         }
@@ -225,10 +272,10 @@ public final class Service {
         return removed;
     }
 
-    /** Timeouts of TCP connections, the per-client rate table, and retired listeners. Housekeeping thread. */
+    /** Timeouts of TCP connections and retired listeners. Housekeeping thread. */
     void sweep() {
-        if (tcpListener != null) {
-            tcpListener.sweep();
+        for (TcpListener l : tcpListeners.values()) {
+            l.sweep();
         }
         for (TcpListener old : retiredTcp) {
             old.sweep();
@@ -253,25 +300,28 @@ public final class Service {
 
     void setDraining(boolean draining) {
         this.draining = draining;
-        if (tcpListener != null) {
-            tcpListener.setDraining(draining);
+        for (TcpListener l : tcpListeners.values()) {
+            l.setDraining(draining);
         }
-        if (udpListener != null) {
-            udpListener.setDraining(draining);
+        for (UdpListener l : udpListeners.values()) {
+            l.setDraining(draining);
         }
     }
 
-    /** Graceful shutdown, first step: the TCP port is released, UDP takes no new sessions. */
+    /** Graceful shutdown or removal, first step: the TCP ports are released, UDP takes no new sessions. */
     void stopAccepting() {
         setDraining(true);
-        if (tcpListener != null) {
-            tcpListener.stopAccepting();
+        for (TcpListener l : tcpListeners.values()) {
+            l.stopAccepting();
         }
     }
 
     /** Open TCP connections, on the current and retired listeners. */
     public int activeConnections() {
-        int n = tcpListener == null ? 0 : tcpListener.activeConnections();
+        int n = 0;
+        for (TcpListener l : tcpListeners.values()) {
+            n += l.activeConnections();
+        }
         for (TcpListener old : retiredTcp) {
             n += old.activeConnections();
         }
@@ -280,11 +330,29 @@ public final class Service {
 
     /** Live UDP sessions, on the current and retired listeners. */
     public int udpSessions() {
-        int n = udpListener == null ? 0 : udpListener.sessionCount();
+        int n = 0;
+        for (UdpListener l : udpListeners.values()) {
+            n += l.sessionCount();
+        }
         for (UdpListener old : retiredUdp) {
             n += old.sessionCount();
         }
         return n;
+    }
+
+    /** What the admin API and the metrics show of this service, read now. */
+    ProxyStatus.ServiceStatus status() {
+        List<ProxyStatus.Listener> tcp = new ArrayList<>();
+        for (TcpListener l : tcpListeners.values()) {
+            tcp.add(new ProxyStatus.Listener(l.localAddress(), l.stats().acceptedConnections()));
+        }
+        List<ProxyStatus.Listener> udp = new ArrayList<>();
+        for (UdpListener l : udpListeners.values()) {
+            udp.add(new ProxyStatus.Listener(l.localAddress(), 0));
+        }
+        BackendPool u = udpPool;
+        return new ProxyStatus.ServiceStatus(name, config, draining, tcp, udp, activeConnections(), udpSessions(),
+                describe(tcpPool), Optional.ofNullable(u).map(Service::describe), tcpTotals(), udpTotals());
     }
 
     /** TCP counters summed over every listener since start. */
@@ -314,9 +382,10 @@ public final class Service {
     UdpStats udpTotals() {
         synchronized (udpTotalsLock) {
             UdpStats sum = closedUdp;
-            UdpListener current = udpListener;
-            if (current != null && !retiredUdp.contains(current)) {
-                sum = plus(sum, current.stats());
+            for (UdpListener l : udpListeners.values()) {
+                if (!retiredUdp.contains(l)) {
+                    sum = plus(sum, l.stats());
+                }
             }
             for (UdpListener old : retiredUdp) {
                 sum = plus(sum, old.stats());
@@ -348,18 +417,18 @@ public final class Service {
 
     /** Closes every listener, connection and session now. */
     void close() {
-        if (tcpListener != null) {
-            tcpListener.close();
-        }
-        if (udpListener != null) {
-            udpListener.close();
-        }
+        tcpListeners.values().forEach(TcpListener::close);
+        udpListeners.values().forEach(UdpListener::close);
         retiredTcp.forEach(TcpListener::close);
         retiredUdp.forEach(UdpListener::close);
     }
 
     public String name() {
         return name;
+    }
+
+    public ServiceConfig config() {
+        return config;
     }
 
     public BackendPool tcpPool() {
@@ -370,12 +439,22 @@ public final class Service {
         return Optional.ofNullable(udpPool);
     }
 
+    /** The current TCP listeners in config order (a port range gives one per port). */
+    public List<TcpListener> tcpListeners() {
+        return List.copyOf(tcpListeners.values());
+    }
+
+    public List<UdpListener> udpListeners() {
+        return List.copyOf(udpListeners.values());
+    }
+
+    /** The first TCP listener, if any (tests and tools of one-listener services). */
     public Optional<TcpListener> tcpListener() {
-        return Optional.ofNullable(tcpListener);
+        return tcpListeners.values().stream().findFirst();
     }
 
     public Optional<UdpListener> udpListener() {
-        return Optional.ofNullable(udpListener);
+        return udpListeners.values().stream().findFirst();
     }
 
     public RateLimiter rateLimiter() {

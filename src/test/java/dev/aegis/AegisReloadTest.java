@@ -72,7 +72,7 @@ class AegisReloadTest {
     }
 
     private List<String> tcpBackends() {
-        return aegis.status().tcpPool().backends().stream().map(ProxyStatus.Backend::id).toList();
+        return aegis.status().services().get(0).tcpPool().backends().stream().map(ProxyStatus.Backend::id).toList();
     }
 
     @Test
@@ -115,7 +115,7 @@ class AegisReloadTest {
     void newTimeoutsReachConnectionsOnAListenerTheReloadReplaced() throws Exception {
         TcpEcho a = backend();
         start("127.0.0.1:0", "", a); // idle: 60 s
-        int oldPort = aegis.status().tcpListener().orElseThrow().address().getPort();
+        int oldPort = aegis.status().services().get(0).tcpListeners().get(0).address().getPort();
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), oldPort)) {
             s.setSoTimeout(20_000);
             s.getOutputStream().write("x".getBytes(StandardCharsets.UTF_8));
@@ -126,7 +126,7 @@ class AegisReloadTest {
                           idle: 300ms
                     """, a);
             assertTrue(aegis.reload().ok());
-            assertNotEquals(oldPort, aegis.status().tcpListener().orElseThrow().address().getPort(), "the listener moved");
+            assertNotEquals(oldPort, aegis.status().services().get(0).tcpListeners().get(0).address().getPort(), "the listener moved");
             long t0 = System.nanoTime();
             int end;
             try {

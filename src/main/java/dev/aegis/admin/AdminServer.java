@@ -74,6 +74,7 @@ public final class AdminServer implements AutoCloseable {
                 .on("POST", "/reload", lifecycle::reload)
                 .on("POST", "/drain", lifecycle::drain)
                 .on("POST", "/resume", lifecycle::resume)
+                .on("GET", "/services", new ServicesHandler(status)::list)
                 .on("GET", "/backends", backends::list)
                 .on("POST", "/backends", backends::add)
                 .on("DELETE", "/backends/", backends::remove);

@@ -24,7 +24,7 @@ import java.util.function.Supplier;
  */
 final class BackendsHandler {
 
-    private static final Set<String> FIELDS = Set.of("address", "weight", "max_connections", "pool");
+    private static final Set<String> FIELDS = Set.of("address", "weight", "max_connections", "pool", "service");
 
     private final ProxyControl control;
     private final Supplier<ProxyStatus> status;
@@ -36,12 +36,40 @@ final class BackendsHandler {
         this.resolver = resolver;
     }
 
+    /**
+     * {@code GET /backends[?service=NAME]}: one service's pools; without a name and with several
+     * services, every service's backends, each with its {@code service}.
+     */
     Reply list(ApiRequest request) {
         ProxyStatus s = status.get();
+        Optional<String> name = request.query("service");
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("backends", BackendViews.list(s.tcpPool(), BackendViews::listing));
-        body.put("udp_backends", BackendViews.list(s.udpPool().orElse(null), BackendViews::listing));
+        if (name.isPresent() || s.services().size() == 1) {
+            ProxyStatus.ServiceStatus one = ServiceChoice.pick(s, name);
+            body.put("backends", BackendViews.list(one.tcpPool(), BackendViews::listing));
+            body.put("udp_backends", BackendViews.list(one.udpPool().orElse(null), BackendViews::listing));
+            return Reply.ok(body);
+        }
+        List<Map<String, Object>> tcp = new ArrayList<>();
+        List<Map<String, Object>> udp = new ArrayList<>();
+        for (ProxyStatus.ServiceStatus one : s.services()) {
+            for (Map<String, Object> b : BackendViews.list(one.tcpPool(), BackendViews::listing)) {
+                tcp.add(withService(one.name(), b));
+            }
+            for (Map<String, Object> b : BackendViews.list(one.udpPool().orElse(null), BackendViews::listing)) {
+                udp.add(withService(one.name(), b));
+            }
+        }
+        body.put("backends", tcp);
+        body.put("udp_backends", udp);
         return Reply.ok(body);
+    }
+
+    private static Map<String, Object> withService(String service, Map<String, Object> backend) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("service", service);
+        m.putAll(backend);
+        return m;
     }
 
     /**
@@ -54,10 +82,16 @@ final class BackendsHandler {
         for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!FIELDS.contains(name)) {
-                errors.add(name + ": unknown field (expected address, weight, max_connections, pool)");
+                errors.add(name + ": unknown field (expected address, weight, max_connections, pool, service)");
             }
         }
-        HostPort address = address(body.get("address"), errors);
+        JsonNode serviceNode = body.get("service");
+        if (serviceNode != null && !serviceNode.isNull() && !serviceNode.isTextual()) {
+            throw new ApiException(400, "invalid backend: service: must be a service name, not " + serviceNode);
+        }
+        ProxyStatus.ServiceStatus service = ServiceChoice.pick(status.get(),
+                serviceNode == null || serviceNode.isNull() ? Optional.empty() : Optional.of(serviceNode.textValue()));
+        HostPort address = address(body.get("address"), errors, service.config().listen().ports().size() > 1);
         int weight = integer(body, "weight", BackendConfig.DEFAULT_WEIGHT, BackendConfig.MAX_WEIGHT, errors);
         int maxConnections = integer(body, "max_connections", 0, Integer.MAX_VALUE, errors);
         JsonNode poolNode = body.get("pool");
@@ -65,15 +99,16 @@ final class BackendsHandler {
         if (poolNode != null && !poolNode.isNull() && !poolNode.isTextual()) {
             errors.add("pool: must be \"tcp\" or \"udp\", not " + poolNode);
         } else if (poolNode != null && !poolNode.isNull()) {
-            udp = pool(poolNode.textValue(), errors);
+            udp = pool(service, poolNode.textValue(), errors);
         }
         if (!errors.isEmpty()) {
             throw new ApiException(400, "invalid backend: " + errors.get(0), errors);
         }
         String poolName = udp ? "udp" : "tcp";
         BackendConfig backend = new BackendConfig(address, weight, maxConnections, Optional.empty());
-        if (!control.addBackend(udp, backend)) {
-            throw new ApiException(409, "backend " + backend.id() + " is already in the " + poolName + " pool");
+        if (!control.addBackend(service.name(), udp, backend)) {
+            throw new ApiException(409, "backend " + backend.id() + " is already in the " + poolName + " pool"
+                    + (status.get().services().size() > 1 ? " of service " + service.name() : ""));
         }
         Map<String, Object> reply = new LinkedHashMap<>();
         reply.put("status", "added");
@@ -81,34 +116,40 @@ final class BackendsHandler {
         reply.put("weight", weight);
         reply.put("max_connections", maxConnections);
         reply.put("pool", poolName);
+        reply.put("service", service.name());
         return new Reply(201, reply);
     }
 
     /** {@code DELETE /backends/{address}[?pool=udp]}: 200 removed (its open connections finish), 404 unknown. */
     Reply remove(ApiRequest request) {
         List<String> errors = new ArrayList<>();
-        boolean udp = pool(request.query("pool").orElse("tcp"), errors);
+        ProxyStatus.ServiceStatus service = ServiceChoice.pick(status.get(), request.query("service"));
+        boolean udp = pool(service, request.query("pool").orElse("tcp"), errors);
         if (!errors.isEmpty()) {
             throw new ApiException(400, errors.get(0), errors);
         }
         String id;
         try {
-            id = Addresses.parseBackend(request.pathTail()).toString(); // the same spelling as the pool's ids
+            // the same spelling as the pool's ids
+            id = new BackendConfig(Addresses.parseBackendOrHost(request.pathTail()), 0, 0, Optional.empty()).id();
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "invalid address \"" + request.pathTail() + "\": " + e.getMessage());
         }
         String poolName = udp ? "udp" : "tcp";
-        if (!control.removeBackend(udp, id)) {
-            throw new ApiException(404, "no backend " + id + " in the " + poolName + " pool");
+        if (!control.removeBackend(service.name(), udp, id)) {
+            throw new ApiException(404, "no backend " + id + " in the " + poolName + " pool"
+                    + (status.get().services().size() > 1 ? " of service " + service.name() : ""));
         }
         Map<String, Object> reply = new LinkedHashMap<>();
         reply.put("status", "removed");
         reply.put("address", id);
         reply.put("pool", poolName);
+        reply.put("service", service.name());
         return Reply.ok(reply);
     }
 
-    private HostPort address(JsonNode node, List<String> errors) {
+    /** @param portless whether the port may be left out (a service that listens on several ports) */
+    private HostPort address(JsonNode node, List<String> errors, boolean portless) {
         if (node == null || node.isNull()) {
             errors.add("address: required (host:port)");
             return null;
@@ -119,7 +160,7 @@ final class BackendsHandler {
         }
         HostPort address;
         try {
-            address = Addresses.parseBackend(node.textValue());
+            address = portless ? Addresses.parseBackendOrHost(node.textValue()) : Addresses.parseBackend(node.textValue());
         } catch (IllegalArgumentException e) {
             errors.add("address: " + e.getMessage());
             return null;
@@ -144,12 +185,13 @@ final class BackendsHandler {
     }
 
     /** @return true for the UDP pool; adds an error when the name is unknown or that pool does not exist */
-    private boolean pool(String name, List<String> errors) {
+    private static boolean pool(ProxyStatus.ServiceStatus service, String name, List<String> errors) {
         return switch (name) {
             case "tcp" -> false;
             case "udp" -> {
-                if (status.get().udpPool().isEmpty()) {
-                    errors.add("pool: there is no udp pool (proxy.listen.udp is not configured)");
+                if (service.udpPool().isEmpty()) {
+                    errors.add("pool: there is no udp pool (" + (service.name().equals("default") ? "proxy" : service.name())
+                            + ".listen.udp is not configured)");
                 }
                 yield true;
             }

@@ -10,6 +10,7 @@ import java.util.function.Supplier;
  * {@code udp_backends} (only with a UDP listener), each backend up or down ({@link ProxyStatus.Backend#up}).
  * Status {@code ok} when all are up, {@code degraded} when some are down, {@code down} (HTTP 503)
  * when a shown pool has no backend up, so a load balancer in front of Aegis can take it out.
+ * {@code services} has the same per service; the top-level status is the worst of them.
  */
 final class HealthHandler {
 
@@ -23,21 +24,55 @@ final class HealthHandler {
         ProxyStatus s = status.get();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "ok"); // first key; the verdict is set below
+        Map<String, Object> services = new LinkedHashMap<>();
+        Tally all = new Tally();
+        for (ProxyStatus.ServiceStatus service : s.services()) {
+            Tally tally = new Tally();
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("status", "ok");
+            if (!service.tcpListeners().isEmpty() || service.udpListeners().isEmpty()) {
+                one.put("backends", tally.pool(service.tcpPool()));
+            }
+            if (!service.udpListeners().isEmpty()) {
+                one.put("udp_backends", tally.pool(service.udpPool().orElse(null)));
+            }
+            one.put("status", tally.verdict());
+            services.put(service.name(), one);
+            all.someDown |= tally.someDown;
+            all.poolDown |= tally.poolDown;
+            if (s.services().size() == 1) {
+                // one service: the shape of SPEC §5
+                one.forEach((k, v) -> {
+                    if (!k.equals("status")) {
+                        body.put(k, v);
+                    }
+                });
+            }
+        }
+        body.put("status", all.verdict()); // the worst of the services
+        body.put("services", services);
+        return new Reply(all.poolDown ? 503 : 200, body);
+    }
+
+    /** One service's verdict: {@code ok}, {@code degraded} or {@code down}. */
+    static String verdict(ProxyStatus.ServiceStatus service) {
         Tally tally = new Tally();
-        if (s.tcpListener().isPresent() || s.udpListener().isEmpty()) {
-            body.put("backends", tally.pool(s.tcpPool()));
+        if (!service.tcpListeners().isEmpty() || service.udpListeners().isEmpty()) {
+            tally.pool(service.tcpPool());
         }
-        if (s.udpListener().isPresent()) {
-            body.put("udp_backends", tally.pool(s.udpPool().orElse(null)));
+        if (!service.udpListeners().isEmpty()) {
+            tally.pool(service.udpPool().orElse(null));
         }
-        String verdict = tally.poolDown ? "down" : tally.someDown ? "degraded" : "ok";
-        body.put("status", verdict);
-        return new Reply(tally.poolDown ? 503 : 200, body);
+        return tally.verdict();
     }
 
     private static final class Tally {
         boolean someDown;
         boolean poolDown;
+
+        String verdict() {
+            return poolDown ? "down" : someDown ? "degraded" : "ok";
+        }
 
         Map<String, Boolean> pool(ProxyStatus.Pool pool) {
             Map<String, Boolean> out = new LinkedHashMap<>();

@@ -5,6 +5,7 @@ import dev.aegis.control.ProxyStatus;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /** {@code POST /reload}, {@code POST /drain} and {@code POST /resume}. */
@@ -41,21 +42,30 @@ final class LifecycleHandler {
         return new Reply(400, body);
     }
 
+    /** {@code POST /drain[?service=NAME]}: every service, or the one named. */
     Reply drain(ApiRequest request) {
-        control.setDraining(true);
-        return state();
+        return setDraining(request, true);
     }
 
     Reply resume(ApiRequest request) {
-        control.setDraining(false);
-        return state();
+        return setDraining(request, false);
     }
 
-    private Reply state() {
-        boolean draining = status.get().draining();
+    private Reply setDraining(ApiRequest request, boolean draining) {
+        Optional<ProxyStatus.ServiceStatus> one = ServiceChoice.pickOptional(status.get(), request.query("service"));
+        String name = one.map(ProxyStatus.ServiceStatus::name).orElse(null);
+        if (!control.setDraining(name, draining)) {
+            throw new ApiException(404, "no service \"" + name + "\"");
+        }
+        ProxyStatus now = status.get();
+        boolean state = name == null ? now.draining()
+                : now.service(name).map(ProxyStatus.ServiceStatus::draining).orElse(draining);
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", draining ? "draining" : "accepting");
-        body.put("draining", draining);
+        body.put("status", state ? "draining" : "accepting");
+        body.put("draining", state);
+        if (name != null) {
+            body.put("service", name);
+        }
         return Reply.ok(body);
     }
 }

@@ -2,14 +2,17 @@ package dev.aegis.admin;
 
 import dev.aegis.control.ProxyStatus;
 import dev.aegis.config.ConfigWriter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /status}: what is running and how it is doing. {@code total_connections} counts the
- * TCP connections accepted by the current listener (it restarts from zero when a reload moves the
- * listen address); {@code active_connections} and {@code udp_sessions} include listeners retired
+ * {@code GET /status}: what is running and how it is doing, with a {@code services} list (SPEC §9);
+ * with one service its listeners, algorithm and backends are also at the top level (SPEC §5).
+ * {@code total_connections} counts the TCP connections accepted by the current listeners (it
+ * restarts from zero for an address a reload moved); {@code active_connections} and {@code udp_sessions} include listeners retired
  * by a reload whose traffic has not ended yet.
  */
 final class StatusHandler {
@@ -27,13 +30,20 @@ final class StatusHandler {
         body.put("uptime_seconds", s.uptimeSeconds());
         body.put("draining", s.draining());
         body.put("active_connections", s.activeConnections());
-        body.put("total_connections", s.tcpListener().map(ProxyStatus.Listener::acceptedConnections).orElse(0L));
+        long total = 0;
+        for (ProxyStatus.ServiceStatus service : s.services()) {
+            for (ProxyStatus.Listener l : service.tcpListeners()) {
+                total += l.acceptedConnections();
+            }
+        }
+        body.put("total_connections", total);
         body.put("udp_sessions", s.udpSessions());
-        Map<String, Object> listeners = new LinkedHashMap<>();
-        listeners.put("tcp", s.tcpListener().map(l -> BackendViews.hostPort(l.address())).orElse(null));
-        listeners.put("udp", s.udpListener().map(l -> BackendViews.hostPort(l.address())).orElse(null));
-        body.put("listeners", listeners);
-        body.put("algorithm", s.config().proxy().loadBalancing().algorithm().yamlName());
+        if (s.services().size() == 1) {
+            // one service: the shape of SPEC §5, its fields at the top level
+            ProxyStatus.ServiceStatus only = s.services().get(0);
+            body.put("listeners", listeners(only));
+            body.put("algorithm", only.config().loadBalancing().algorithm().yamlName());
+        }
         body.put("config_file", s.configFile().toString());
         body.put("generation", s.generation());
         Map<String, Object> reloads = new LinkedHashMap<>();
@@ -41,8 +51,56 @@ final class StatusHandler {
         reloads.put("failed", s.reloadsFailed());
         body.put("reloads", reloads);
         body.put("config", ConfigWriter.toMap(s.config()));
-        body.put("backends", BackendViews.list(s.tcpPool(), BackendViews::status));
-        body.put("udp_backends", BackendViews.list(s.udpPool().orElse(null), BackendViews::status));
+        if (s.services().size() == 1) {
+            ProxyStatus.ServiceStatus only = s.services().get(0);
+            body.put("backends", BackendViews.list(only.tcpPool(), BackendViews::status));
+            body.put("udp_backends", BackendViews.list(only.udpPool().orElse(null), BackendViews::status));
+        }
+        List<Map<String, Object>> services = new ArrayList<>();
+        for (ProxyStatus.ServiceStatus service : s.services()) {
+            services.add(service(service));
+        }
+        body.put("services", services);
         return Reply.ok(body);
+    }
+
+    /** One service with the fields that {@code /status} has for a one-service proxy. */
+    private static Map<String, Object> service(ProxyStatus.ServiceStatus service) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", service.name());
+        m.put("draining", service.draining());
+        m.put("active_connections", service.activeConnections());
+        long total = 0;
+        for (ProxyStatus.Listener l : service.tcpListeners()) {
+            total += l.acceptedConnections();
+        }
+        m.put("total_connections", total);
+        m.put("udp_sessions", service.udpSessions());
+        m.put("listeners", listeners(service));
+        m.put("algorithm", service.config().loadBalancing().algorithm().yamlName());
+        m.put("backends", BackendViews.list(service.tcpPool(), BackendViews::status));
+        m.put("udp_backends", BackendViews.list(service.udpPool().orElse(null), BackendViews::status));
+        return m;
+    }
+
+    /**
+     * {@code {"tcp": "host:port", "udp": ...}} as in SPEC §5 when a service has at most one
+     * listener per protocol (null for none); a list when it has several.
+     */
+    static Map<String, Object> listeners(ProxyStatus.ServiceStatus service) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("tcp", addresses(service.tcpListeners()));
+        m.put("udp", addresses(service.udpListeners()));
+        return m;
+    }
+
+    private static Object addresses(List<ProxyStatus.Listener> listeners) {
+        if (listeners.isEmpty()) {
+            return null;
+        }
+        if (listeners.size() == 1) {
+            return BackendViews.hostPort(listeners.get(0).address());
+        }
+        return listeners.stream().map(l -> BackendViews.hostPort(l.address())).toList();
     }
 }

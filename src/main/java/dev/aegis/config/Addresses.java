@@ -24,6 +24,49 @@ public final class Addresses {
     }
 
     /**
+     * A backend address whose port may be left out ({@code 10.0.0.9}, {@code [2001:db8::9]}):
+     * port 0 then stands for the port the client reached.
+     */
+    public static HostPort parseBackendOrHost(String text) {
+        if (text != null && !text.isBlank()) {
+            if (text.startsWith("[") && text.endsWith("]")) {
+                return parse(text + ":1", false).withPort(0);
+            }
+            if (text.indexOf(':') < 0) {
+                return parse(text + ":1", false).withPort(0);
+            }
+        }
+        return parse(text, false);
+    }
+
+    /**
+     * A listen entry: {@code host:port} as {@link #parseListener} reads it, or a port range
+     * {@code host:first-last} (ports 1..65535, at most {@link ListenRange#MAX_PORTS_PER_SERVICE}).
+     */
+    public static ListenRange parseListenRange(String text) {
+        if (text != null) {
+            int colon = text.lastIndexOf(':');
+            int dash = text.lastIndexOf('-');
+            if (colon >= 0 && dash > colon) {
+                HostPort first = parse(text.substring(0, dash), true);
+                HostPort last = parse(text.substring(0, colon + 1) + text.substring(dash + 1), true);
+                if (first.port() == 0 || last.port() == 0) {
+                    throw new IllegalArgumentException("port 0 (any free port) cannot be part of a range in \"" + text + "\"");
+                }
+                if (last.port() < first.port()) {
+                    throw new IllegalArgumentException("range \"" + text + "\" ends before it starts");
+                }
+                if (last.port() - first.port() + 1 > ListenRange.MAX_PORTS_PER_SERVICE) {
+                    throw new IllegalArgumentException("range \"" + text + "\" has " + (last.port() - first.port() + 1)
+                            + " ports, more than " + ListenRange.MAX_PORTS_PER_SERVICE);
+                }
+                return new ListenRange(first.host(), first.port(), last.port());
+            }
+        }
+        return ListenRange.of(parse(text, true));
+    }
+
+    /**
      * A listen address (proxy listener, admin API, metrics): port 0..65535, 0 meaning any free
      * port; an empty host ({@code :8080}) means every IPv4 interface, as in Go and nginx.
      */

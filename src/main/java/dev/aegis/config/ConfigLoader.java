@@ -54,6 +54,7 @@ public final class ConfigLoader {
     private static final long MAX_BURST = 1_000_000_000L;
     private static final long MAX_BYTES_PER_SECOND = 1_000_000_000_000L;
     private static final long MAX_PACKETS_PER_SECOND = 1_000_000_000L;
+    private static final int MAX_UDP_RESPONSES = 1_000_000;
 
     public static final HostPort DEFAULT_API_ADDRESS = new HostPort("127.0.0.1", 9090);
     public static final HostPort DEFAULT_METRICS_ADDRESS = new HostPort("0.0.0.0", 9091);
@@ -69,8 +70,10 @@ public final class ConfigLoader {
     private final Findings findings = new Findings();
     /** Every address read, to resolve once the whole file has been walked. */
     private final List<AddressAt> addresses = new ArrayList<>();
-    /** The addresses of the three TCP servers, to catch two of them on one port. */
+    /** The addresses of the admin API and metrics servers, to catch them on a port of a listener or of each other. */
     private final List<AddressAt> tcpBinds = new ArrayList<>();
+    /** Every listen entry of every service, to catch two services on one address and protocol. */
+    private final List<BindAt> serviceBinds = new ArrayList<>();
 
     private ConfigLoader(Map<String, String> env, HostResolver resolver) {
         this.env = env;
@@ -200,16 +203,17 @@ public final class ConfigLoader {
         if (tree == null || !tree.isObject()) {
             throw new ConfigException(findings.errors());
         }
-        ConfigNode root = ConfigNode.root(tree, findings).keys("proxy", "admin", "logging", "shutdown", "grpc");
+        ConfigNode root = ConfigNode.root(tree, findings).keys("proxy", "services", "admin", "logging", "shutdown", "grpc");
         if (tree.has("grpc")) {
             findings.warn("grpc", GRPC_WARNING);
         }
         AegisConfig config = new AegisConfig(
-                proxy(root.get("proxy")),
+                services(root),
                 admin(root.get("admin")),
                 logging(root.get("logging")),
                 shutdown(root.get("shutdown")));
         checkPortConflicts();
+        checkServiceBinds();
         resolveHosts();
         if (findings.hasErrors()) {
             throw new ConfigException(findings.errors());
@@ -217,33 +221,129 @@ public final class ConfigLoader {
         return new LoadedConfig(config, findings.warnings());
     }
 
-    // ---------------------------------------------------------------- proxy
+    // ---------------------------------------------------------------- services
 
-    private ProxyConfig proxy(ConfigNode node) {
-        node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker");
-        ListenConfig listen = listen(node.get("listen"));
-        List<BackendConfig> backends = pool(node.get("backends"), false);
-        ConfigNode udpPool = node.get("udp_backends");
-        List<BackendConfig> udpBackends = udpPool.isPresent() ? pool(udpPool, true) : List.of();
-        if (udpPool.isPresent() && listen.udp().isEmpty() && listen.tcp().isPresent()) {
-            udpPool.warn("ignored: there is no proxy.listen.udp");
+    /** {@code proxy:} (one service named {@code default}) or {@code services:}, not both. */
+    private List<ServiceConfig> services(ConfigNode root) {
+        ConfigNode proxy = root.get("proxy");
+        ConfigNode services = root.get("services");
+        if (proxy.isPresent() && services.isPresent()) {
+            services.error("a file has proxy: (one service) or services: (several), not both");
+            return List.of();
         }
-        return new ProxyConfig(listen, backends, udpBackends,
-                loadBalancing(node.get("load_balancing")),
-                traffic(node.get("traffic")),
-                circuitBreaker(node.get("circuit_breaker")));
+        if (!services.isPresent()) {
+            return List.of(service(ServiceConfig.DEFAULT_NAME, proxy, "proxy"));
+        }
+        List<ConfigNode> entries = services.elements();
+        if (services.isList() && entries.isEmpty()) {
+            services.error("must list at least one service");
+        }
+        List<ServiceConfig> out = new ArrayList<>();
+        Map<String, String> firstPathOfName = new HashMap<>();
+        for (ConfigNode entry : entries) {
+            if (!entry.isMap()) {
+                entry.error("expected a service (a map with name, listen and backends), got " + entry.describe());
+                continue;
+            }
+            ConfigNode nameNode = entry.get("name");
+            String name = nameNode.text().orElse("");
+            if (!nameNode.isPresent()) {
+                nameNode.error("required: the service's name, e.g. postgres");
+            } else if (!ServiceConfig.NAME.matcher(name).matches()) {
+                nameNode.error("must match [a-z0-9][a-z0-9_-]{0,31} (lower case letters, digits, - and _), got \""
+                        + name + "\"");
+            } else {
+                String first = firstPathOfName.putIfAbsent(name, nameNode.path());
+                if (first != null) {
+                    nameNode.error("duplicate: " + first + " is also \"" + name + "\"");
+                }
+            }
+            out.add(service(name, entry, entry.path()));
+        }
+        return out;
     }
 
-    private ListenConfig listen(ConfigNode node) {
+    private ServiceConfig service(String name, ConfigNode node, String path) {
+        if (path.equals("proxy")) {
+            node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp");
+        } else {
+            node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp");
+        }
+        ListenConfig listen = listen(node.get("listen"), name);
+        boolean severalPorts = listen.ports().size() > 1;
+        List<BackendConfig> backends = pool(node.get("backends"), false, severalPorts);
+        ConfigNode udpPool = node.get("udp_backends");
+        List<BackendConfig> udpBackends = udpPool.isPresent() ? pool(udpPool, true, severalPorts) : List.of();
+        if (udpPool.isPresent() && !listen.hasUdp() && listen.hasTcp()) {
+            udpPool.warn("ignored: there is no " + path + ".listen.udp");
+        }
+        TrafficConfig traffic = traffic(node.get("traffic"));
+        ConfigNode udpNode = node.get("udp").keys("session_timeout", "responses", "per_packet");
+        ConfigNode sessionTimeout = udpNode.get("session_timeout");
+        if (sessionTimeout.isPresent()) {
+            if (node.get("traffic").get("timeout").get("udp_session").isPresent()) {
+                sessionTimeout.error("give udp.session_timeout or traffic.timeout.udp_session, not both (they are one setting)");
+            }
+            TimeoutConfig t = traffic.timeout();
+            traffic = new TrafficConfig(traffic.rateLimit(),
+                    new TimeoutConfig(t.connect(), t.idle(), t.read(),
+                            sessionTimeout.duration(t.udpSession(), MIN_TIMEOUT, MAX_DURATION)),
+                    traffic.retries(), traffic.maxConnections(), traffic.udpMaxSessions());
+        }
+        UdpModeConfig udp = new UdpModeConfig(
+                udpNode.get("responses").integer(0, 0, MAX_UDP_RESPONSES),
+                udpNode.get("per_packet").bool(false));
+        if (udpNode.isPresent() && !listen.hasUdp() && listen.hasTcp()) {
+            udpNode.warn("ignored: there is no " + path + ".listen.udp");
+        }
+        return new ServiceConfig(name, listen, backends, udpBackends,
+                loadBalancing(node.get("load_balancing")),
+                traffic,
+                circuitBreaker(node.get("circuit_breaker")),
+                udp);
+    }
+
+    private ListenConfig listen(ConfigNode node, String service) {
         node.keys("tcp", "udp");
         ConfigNode tcpNode = node.get("tcp");
         ConfigNode udpNode = node.get("udp");
         if (!tcpNode.isPresent() && !udpNode.isPresent()) {
             node.error("required: at least one of tcp and udp (e.g. tcp: \"0.0.0.0:8080\")");
         }
-        Optional<HostPort> tcp = listenAddress(tcpNode);
-        tcp.ifPresent(address -> tcpBinds.add(new AddressAt(tcpNode.path(), address)));
-        return new ListenConfig(tcp, listenAddress(udpNode));
+        List<ListenRange> tcp = listenRanges(tcpNode, service, false);
+        List<ListenRange> udp = listenRanges(udpNode, service, true);
+        int ports = 0;
+        for (ListenRange r : tcp) {
+            ports += r.size();
+        }
+        for (ListenRange r : udp) {
+            ports += r.size();
+        }
+        if (ports > ListenRange.MAX_PORTS_PER_SERVICE) {
+            node.error(ports + " ports in all, more than the " + ListenRange.MAX_PORTS_PER_SERVICE + " a service may bind");
+        }
+        return new ListenConfig(tcp, udp);
+    }
+
+    /** A listen entry or a list of them; each an address or a port range. */
+    private List<ListenRange> listenRanges(ConfigNode node, String service, boolean udp) {
+        if (!node.isPresent()) {
+            return List.of();
+        }
+        List<ConfigNode> entries = node.isList() ? node.elements() : List.of(node);
+        if (node.isList() && entries.isEmpty()) {
+            node.error("must list at least one address (or leave it out)");
+        }
+        List<ListenRange> out = new ArrayList<>();
+        for (ConfigNode entry : entries) {
+            Optional<ListenRange> range = entry.listenRange();
+            range.ifPresent(r -> {
+                out.add(r);
+                addresses.add(new AddressAt(entry.path(), new HostPort(r.host(), r.firstPort())));
+                serviceBinds.add(new BindAt(entry.path(), service, udp, r));
+            });
+        }
+        return out;
     }
 
     private Optional<HostPort> listenAddress(ConfigNode node) {
@@ -252,8 +352,12 @@ public final class ConfigLoader {
         return address;
     }
 
-    /** {@code backends} (required) or {@code udp_backends}: a non-empty list of distinct backends. */
-    private List<BackendConfig> pool(ConfigNode node, boolean udp) {
+    /**
+     * {@code backends} (required) or {@code udp_backends}: a non-empty list of distinct backends.
+     *
+     * @param portless whether a backend may leave its port out (the service listens on several ports)
+     */
+    private List<BackendConfig> pool(ConfigNode node, boolean udp, boolean portless) {
         if (!node.isPresent()) {
             node.error("required: at least one backend (e.g. - address: \"localhost:3000\")");
             return List.of();
@@ -266,7 +370,7 @@ public final class ConfigLoader {
         List<BackendConfig> backends = new ArrayList<>();
         Map<String, String> firstPathOfAddress = new HashMap<>();
         for (ConfigNode entry : entries) {
-            Optional<BackendConfig> backend = backend(entry, udp);
+            Optional<BackendConfig> backend = backend(entry, udp, portless);
             if (backend.isEmpty()) {
                 continue;
             }
@@ -283,7 +387,7 @@ public final class ConfigLoader {
         return backends;
     }
 
-    private Optional<BackendConfig> backend(ConfigNode node, boolean udp) {
+    private Optional<BackendConfig> backend(ConfigNode node, boolean udp, boolean portless) {
         if (node.isPresent() && !node.isMap()) {
             node.error("expected a map such as {address: \"localhost:3000\"}, got " + node.describe());
             return Optional.empty();
@@ -293,7 +397,12 @@ public final class ConfigLoader {
         if (!addressNode.isPresent()) {
             addressNode.error("required (host:port)");
         }
-        Optional<HostPort> address = addressNode.address(Addresses::parseBackend);
+        Optional<HostPort> address = addressNode.address(Addresses::parseBackendOrHost);
+        if (address.isPresent() && address.get().port() == 0 && !portless) {
+            addressNode.error("missing port in \"" + addressNode.text().orElse("") + "\" (expected host:port; a backend"
+                    + " may leave its port out only in a service that listens on several ports)");
+            address = Optional.empty();
+        }
         address.ifPresent(a -> addresses.add(new AddressAt(addressNode.path(), a)));
         int weight = node.get("weight").integer(BackendConfig.DEFAULT_WEIGHT, 0, BackendConfig.MAX_WEIGHT);
         int maxConnections = node.get("max_connections").integer(0, 0, MAX_CONNECTIONS);
@@ -472,20 +581,58 @@ public final class ConfigLoader {
     // ---------------------------------------------------------------- checks across sections
 
     /**
-     * The proxy's TCP listener, the admin API and the metrics endpoint cannot share a port on
-     * overlapping hosts (a wildcard host overlaps every host); the bind would fail at start.
+     * The admin API and the metrics endpoint cannot share a port with each other or with a TCP
+     * listener on overlapping hosts (a wildcard host overlaps every host); the bind would fail at start.
      */
     private void checkPortConflicts() {
         for (int i = 0; i < tcpBinds.size(); i++) {
+            AddressAt server = tcpBinds.get(i);
+            HostPort a = server.address();
+            if (a.port() == 0) {
+                continue;
+            }
+            for (BindAt listener : serviceBinds) {
+                ListenRange r = listener.range();
+                if (!listener.udp() && r.firstPort() <= a.port() && a.port() <= r.lastPort() && hostsOverlap(a.host(), r.host())) {
+                    findings.error(server.path(), a + " conflicts with " + listener.path() + " " + r);
+                }
+            }
             for (int j = 0; j < i; j++) {
-                HostPort later = tcpBinds.get(i).address();
                 HostPort earlier = tcpBinds.get(j).address();
-                if (later.port() != 0 && later.port() == earlier.port() && hostsOverlap(later.host(), earlier.host())) {
-                    findings.error(tcpBinds.get(i).path(),
-                            later + " conflicts with " + tcpBinds.get(j).path() + " " + earlier);
+                if (a.port() == earlier.port() && hostsOverlap(a.host(), earlier.host())) {
+                    findings.error(server.path(), a + " conflicts with " + tcpBinds.get(j).path() + " " + earlier);
                 }
             }
         }
+    }
+
+    /**
+     * Two services may not bind the same address and protocol (a wildcard host overlaps every
+     * host of the same port); the error names both. TCP conflicts of one service with itself or
+     * with the admin servers are reported by {@link #checkPortConflicts}.
+     */
+    private void checkServiceBinds() {
+        for (int i = 0; i < serviceBinds.size(); i++) {
+            BindAt later = serviceBinds.get(i);
+            for (int j = 0; j < i; j++) {
+                BindAt earlier = serviceBinds.get(j);
+                if (later.udp() != earlier.udp()) {
+                    continue;
+                }
+                ListenRange a = later.range();
+                ListenRange b = earlier.range();
+                boolean portsOverlap = a.firstPort() != 0 && b.firstPort() != 0
+                        && a.firstPort() <= b.lastPort() && b.firstPort() <= a.lastPort();
+                if (portsOverlap && hostsOverlap(a.host(), b.host())) {
+                    String what = later.service().equals(earlier.service()) ? "" : " of service " + earlier.service();
+                    findings.error(later.path(), (later.udp() ? "udp " : "tcp ") + a + " of service "
+                            + later.service() + " conflicts with " + earlier.path() + " " + b + what);
+                }
+            }
+        }
+    }
+
+    private record BindAt(String path, String service, boolean udp, ListenRange range) {
     }
 
     private static boolean hostsOverlap(String a, String b) {

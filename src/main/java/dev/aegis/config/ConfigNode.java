@@ -247,6 +247,23 @@ final class ConfigNode {
         }
     }
 
+    /** A listen entry: {@code host:port} or a port range {@code host:first-last}. */
+    Optional<ListenRange> listenRange() {
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!value.isTextual()) {
+            error("expected an address \"host:port\" or a port range \"host:first-last\", got " + describe(value));
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Addresses.parseListenRange(value.textValue()));
+        } catch (IllegalArgumentException e) {
+            error(e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     private String childPath(String key) {
         return path.isEmpty() ? key : path + "." + key;
     }

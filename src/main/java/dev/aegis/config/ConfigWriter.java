@@ -24,7 +24,15 @@ public final class ConfigWriter {
     /** @return insertion-ordered maps (file order), lists, and String, Number and Boolean leaves */
     public static Map<String, Object> toMap(AegisConfig config) {
         Map<String, Object> root = new LinkedHashMap<>();
-        root.put("proxy", proxy(config.proxy()));
+        if (config.isSingleProxy()) {
+            root.put("proxy", service(config.services().get(0), false));
+        } else {
+            List<Object> services = new ArrayList<>();
+            for (ServiceConfig service : config.services()) {
+                services.add(service(service, true));
+            }
+            root.put("services", services);
+        }
         AdminConfig admin = config.admin();
         root.put("admin", map(
                 "api_address", admin.apiAddress().toString(),
@@ -36,11 +44,19 @@ public final class ConfigWriter {
         return root;
     }
 
-    private static Map<String, Object> proxy(ProxyConfig proxy) {
+    /** One service: the {@code proxy:} block, or an entry of {@code services:} (with its name). */
+    public static Map<String, Object> service(ServiceConfig proxy, boolean named) {
         Map<String, Object> listen = new LinkedHashMap<>();
-        proxy.listen().tcp().ifPresent(tcp -> listen.put("tcp", tcp.toString()));
-        proxy.listen().udp().ifPresent(udp -> listen.put("udp", udp.toString()));
+        if (proxy.listen().hasTcp()) {
+            listen.put("tcp", listen(proxy.listen().tcp()));
+        }
+        if (proxy.listen().hasUdp()) {
+            listen.put("udp", listen(proxy.listen().udp()));
+        }
         Map<String, Object> out = new LinkedHashMap<>();
+        if (named) {
+            out.put("name", proxy.name());
+        }
         out.put("listen", listen);
         out.put("backends", backends(proxy.backends()));
         if (!proxy.udpBackends().isEmpty()) {
@@ -54,14 +70,25 @@ public final class ConfigWriter {
         out.put("circuit_breaker", map(
                 "error_threshold", proxy.circuitBreaker().errorThreshold(),
                 "timeout", Durations.format(proxy.circuitBreaker().timeout())));
+        out.put("udp", map(
+                "responses", proxy.udp().responses(),
+                "per_packet", proxy.udp().perPacket()));
         return out;
+    }
+
+    /** One entry as a string (the common case, and the original's shape), several as a list. */
+    private static Object listen(List<ListenRange> ranges) {
+        if (ranges.size() == 1) {
+            return ranges.get(0).toString();
+        }
+        return ranges.stream().map(ListenRange::toString).toList();
     }
 
     private static List<Object> backends(List<BackendConfig> backends) {
         List<Object> out = new ArrayList<>();
         for (BackendConfig backend : backends) {
             Map<String, Object> entry = map(
-                    "address", backend.address().toString(),
+                    "address", backend.id(),
                     "weight", backend.weight(),
                     "max_connections", backend.maxConnections());
             backend.healthCheck().ifPresent(check -> entry.put("health_check", healthCheck(check)));

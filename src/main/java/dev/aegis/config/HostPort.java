@@ -14,6 +14,10 @@ import java.net.InetSocketAddress;
  */
 public record HostPort(String host, int port) {
 
+    public HostPort withPort(int newPort) {
+        return new HostPort(host, newPort);
+    }
+
     /** Resolves the host now; the result is unresolved if the name cannot be looked up. */
     public InetSocketAddress resolve() {
         return new InetSocketAddress(host, port);

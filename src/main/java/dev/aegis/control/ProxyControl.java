@@ -12,18 +12,27 @@ public interface ProxyControl {
     /** Re-reads the config file and applies it as a whole, or changes nothing. */
     ReloadResult reload();
 
-    /** Stops (true) or resumes (false) accepting new connections and sessions. */
-    void setDraining(boolean draining);
+    /**
+     * Stops (true) or resumes (false) accepting new connections and sessions.
+     *
+     * @param service one service, or null for every service
+     * @return false when there is no such service
+     */
+    boolean setDraining(String service, boolean draining);
 
     /**
-     * Adds a backend to the TCP or UDP pool until the next reload.
+     * Adds a backend to a service's TCP or UDP pool until the next reload.
      *
-     * @return false when the pool already has that address or does not exist
+     * @return false when the pool already has that address, or the service or pool does not exist
      */
-    boolean addBackend(boolean udp, BackendConfig backend);
+    boolean addBackend(String service, boolean udp, BackendConfig backend);
 
-    /** Removes a backend; its open connections finish. @return false if the pool has no such backend */
-    boolean removeBackend(boolean udp, String id);
+    /**
+     * Removes a backend; its open connections finish.
+     *
+     * @return false if the service or its pool has no such backend
+     */
+    boolean removeBackend(String service, boolean udp, String id);
 
     /** The outcome of a reload: the new generation, or every error with nothing changed. */
     record ReloadResult(boolean ok, long generation, java.util.List<String> errors, java.util.List<String> warnings) {

@@ -1,6 +1,7 @@
 package dev.aegis.control;
 
 import dev.aegis.config.AegisConfig;
+import dev.aegis.config.ServiceConfig;
 import dev.aegis.tcp.CloseReason;
 import dev.aegis.tcp.RejectReason;
 import dev.aegis.traffic.CircuitBreaker;
@@ -17,20 +18,13 @@ import java.util.Optional;
  *
  * @param version           the running version
  * @param uptimeSeconds     seconds since start
- * @param draining          new connections and sessions refused
+ * @param draining          every service refuses new connections and sessions
  * @param generation        config generation (1 at start, +1 per applied reload)
  * @param reloadsOk         reloads applied
  * @param reloadsFailed     reloads rejected
  * @param configFile        the file reloads read
  * @param config            the effective configuration
- * @param tcpListener       the current TCP listener, if any
- * @param udpListener       the current UDP listener, if any
- * @param activeConnections open TCP connections, on the current and retired listeners
- * @param udpSessions       live UDP sessions, on the current and retired listeners
- * @param tcpPool           the TCP pool
- * @param udpPool           the UDP pool, if there is one
- * @param tcpTotals         TCP counters summed over every listener since start
- * @param udpTotals         UDP counters summed over every listener since start
+ * @param services          every service, in config order
  */
 public record ProxyStatus(
         String version,
@@ -41,14 +35,68 @@ public record ProxyStatus(
         long reloadsFailed,
         Path configFile,
         AegisConfig config,
-        Optional<Listener> tcpListener,
-        Optional<Listener> udpListener,
-        int activeConnections,
-        int udpSessions,
-        Pool tcpPool,
-        Optional<Pool> udpPool,
-        TcpTotals tcpTotals,
-        UdpStats udpTotals) {
+        List<ServiceStatus> services) {
+
+    public ProxyStatus {
+        services = List.copyOf(services);
+    }
+
+    public Optional<ServiceStatus> service(String name) {
+        return services.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    public List<String> serviceNames() {
+        return services.stream().map(ServiceStatus::name).toList();
+    }
+
+    /** Open TCP connections of every service. */
+    public int activeConnections() {
+        return services.stream().mapToInt(ServiceStatus::activeConnections).sum();
+    }
+
+    /** Live UDP sessions of every service. */
+    public int udpSessions() {
+        return services.stream().mapToInt(ServiceStatus::udpSessions).sum();
+    }
+
+    /**
+     * One service.
+     *
+     * @param name              its name ({@code default} for a {@code proxy:} file)
+     * @param config            its effective configuration
+     * @param draining          it refuses new connections and sessions
+     * @param tcpListeners      its bound TCP listeners, in config order
+     * @param udpListeners      its bound UDP listeners, in config order
+     * @param activeConnections open TCP connections, on the current and retired listeners
+     * @param udpSessions       live UDP sessions, on the current and retired listeners
+     * @param tcpPool           the TCP pool
+     * @param udpPool           the UDP pool, if there is one
+     * @param tcpTotals         TCP counters summed over every listener since start
+     * @param udpTotals         UDP counters summed over every listener since start
+     */
+    public record ServiceStatus(
+            String name,
+            ServiceConfig config,
+            boolean draining,
+            List<Listener> tcpListeners,
+            List<Listener> udpListeners,
+            int activeConnections,
+            int udpSessions,
+            Pool tcpPool,
+            Optional<Pool> udpPool,
+            TcpTotals tcpTotals,
+            UdpStats udpTotals) {
+
+        public ServiceStatus {
+            tcpListeners = List.copyOf(tcpListeners);
+            udpListeners = List.copyOf(udpListeners);
+        }
+
+        /** The pools in the order the admin API lists them: TCP, then UDP. */
+        public List<Pool> pools() {
+            return udpPool.isEmpty() ? List.of(tcpPool) : List.of(tcpPool, udpPool.get());
+        }
+    }
 
     /**
      * One bound listener.

@@ -2,7 +2,9 @@ package dev.aegis.health;
 
 import dev.aegis.backend.Backend;
 import dev.aegis.config.HealthCheckConfig;
+import dev.aegis.config.HostPort;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.PortUnreachableException;
@@ -95,6 +97,17 @@ public final class HealthChecker implements AutoCloseable {
      * @param backends the pool's backends now
      */
     public void watch(String pool, boolean udp, List<Backend> backends) {
+        watch(pool, udp, backends, 0);
+    }
+
+    /**
+     * As {@link #watch(String, boolean, List)}, for a service whose backends may leave their
+     * port out (SPEC §9: the port the client reached).
+     *
+     * @param portlessPort the port a backend without one is checked on: the service's first
+     *                     listen port of that protocol
+     */
+    public void watch(String pool, boolean udp, List<Backend> backends, int portlessPort) {
         lock.lock();
         try {
             if (closed) {
@@ -118,7 +131,7 @@ public final class HealthChecker implements AutoCloseable {
                     }
                     continue;
                 }
-                Plan plan = new Plan(check.get(), HealthProbe.of(check.get(), udp));
+                Plan plan = new Plan(check.get(), HealthProbe.of(check.get(), udp), portlessPort);
                 if (watch == null) {
                     watch = new Watch(pool, backend, plan);
                     watch.schedule();
@@ -181,7 +194,7 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /** What one check config means for one backend: the config and the probe built from it. */
-    private record Plan(HealthCheckConfig config, HealthProbe probe) {
+    private record Plan(HealthCheckConfig config, HealthProbe probe, int portlessPort) {
     }
 
     /**
@@ -248,7 +261,13 @@ public final class HealthChecker implements AutoCloseable {
                 Plan p = plan;
                 String failure = null;
                 try {
-                    p.probe().check(backend.config().address(), backend.address(), p.config().timeout());
+                    InetSocketAddress target = backend.address();
+                    HostPort written = backend.config().address();
+                    if (target.getPort() == 0) {
+                        target = target.isUnresolved() ? target : new InetSocketAddress(target.getAddress(), p.portlessPort());
+                        written = written.withPort(p.portlessPort());
+                    }
+                    p.probe().check(written, target, p.config().timeout());
                 } catch (IOException e) {
                     failure = reasonOf(e);
                 } catch (RuntimeException e) {

@@ -19,7 +19,7 @@ import java.util.function.ToLongFunction;
  * <p>The original's names keep their single {@code backend} label: a backend that sits in both
  * the TCP and the UDP pool (as with a UDP listener and no {@code udp_backends}) is one series
  * summing its TCP connections and UDP sessions. The added series carry {@code backend} and
- * {@code pool} ({@code tcp} or {@code udp}).
+ * {@code pool} ({@code tcp} or {@code udp}). Every series carries {@code service}.
  */
 final class BackendMetrics {
 
@@ -30,32 +30,32 @@ final class BackendMetrics {
         GaugeWithCallback.builder()
                 .name("proxy_backend_connections")
                 .help("Open TCP connections plus live UDP sessions per backend (original Aegis name).")
-                .labelNames("backend")
-                .callback(cb -> summed(Backend::activeConnections).forEach((id, v) -> cb.call(v, id)))
+                .labelNames("service", "backend")
+                .callback(cb -> summed(Backend::activeConnections).forEach((key, v) -> cb.call(v, key.service(), key.backend())))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_backend_requests_total")
                 .help("TCP connections and UDP sessions sent to each backend (original Aegis name).")
-                .labelNames("backend")
-                .callback(cb -> summed(Backend::totalConnections).forEach((id, v) -> cb.call(v, id)))
+                .labelNames("service", "backend")
+                .callback(cb -> summed(Backend::totalConnections).forEach((key, v) -> cb.call(v, key.service(), key.backend())))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_backend_failures_total")
                 .help("Connect errors, connect timeouts and read timeouts per backend (original Aegis name).")
-                .labelNames("backend")
-                .callback(cb -> summed(Backend::failedConnections).forEach((id, v) -> cb.call(v, id)))
+                .labelNames("service", "backend")
+                .callback(cb -> summed(Backend::failedConnections).forEach((key, v) -> cb.call(v, key.service(), key.backend())))
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("proxy_backend_healthy")
                 .help("1 if the backend passes its health checks (or has none), else 0.")
-                .labelNames("backend", "pool")
-                .callback(cb -> forEach((pool, b) -> cb.call(b.healthy() ? 1 : 0, b.id(), pool)))
+                .labelNames("service", "backend", "pool")
+                .callback(cb -> forEach((service, pool, b) -> cb.call(b.healthy() ? 1 : 0, service, b.id(), pool)))
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("proxy_backend_circuit_state")
                 .help("Circuit breaker state per backend: 0 closed, 1 half_open, 2 open.")
-                .labelNames("backend", "pool")
-                .callback(cb -> forEach((pool, b) -> cb.call(circuitValue(b.circuit()), b.id(), pool)))
+                .labelNames("service", "backend", "pool")
+                .callback(cb -> forEach((service, pool, b) -> cb.call(circuitValue(b.circuit()), service, b.id(), pool)))
                 .register(registry);
     }
 
@@ -69,24 +69,25 @@ final class BackendMetrics {
     }
 
     private interface PoolVisitor {
-        void visit(String pool, Backend backend);
+        void visit(String service, String pool, Backend backend);
     }
 
     private void forEach(PoolVisitor visitor) {
-        ProxyStatus s = status.get();
-        visit(s.tcpPool(), visitor);
-        s.udpPool().ifPresent(p -> visit(p, visitor));
-    }
-
-    private static void visit(ProxyStatus.Pool pool, PoolVisitor visitor) {
-        for (Backend b : pool.backends()) {
-            visitor.visit(pool.name(), b);
+        for (ProxyStatus.ServiceStatus service : status.get().services()) {
+            for (ProxyStatus.Pool pool : service.pools()) {
+                for (Backend b : pool.backends()) {
+                    visitor.visit(service.name(), pool.name(), b);
+                }
+            }
         }
     }
 
-    private Map<String, Long> summed(ToLongFunction<Backend> value) {
-        Map<String, Long> out = new LinkedHashMap<>();
-        forEach((pool, b) -> out.merge(b.id(), value.applyAsLong(b), Long::sum));
+    private record Key(String service, String backend) {
+    }
+
+    private Map<Key, Long> summed(ToLongFunction<Backend> value) {
+        Map<Key, Long> out = new LinkedHashMap<>();
+        forEach((service, pool, b) -> out.merge(new Key(service, b.id()), value.applyAsLong(b), Long::sum));
         return out;
     }
 }

@@ -5,6 +5,8 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 
 /**
@@ -12,9 +14,10 @@ import java.util.function.LongConsumer;
  * One classic histogram, {@code proxy_backend_connect_duration_seconds}, observed once per
  * successful connect (a lock-free add per bucket); the original's {@code proxy_latency_avg_ms}
  * and {@code proxy_latency_p99_ms} are gauges computed from it at scrape time, so the data path
- * pays for one observation only. Both are since start and 0 before the first connection.
+ * pays for one observation only. Both are since start and 0 before the first connection. Every
+ * series carries the {@code service} label; the core asks for one recorder per service.
  */
-public final class ConnectLatency implements LongConsumer {
+public final class ConnectLatency implements Function<String, LongConsumer> {
 
     /** Upper bounds in seconds: 100 µs (loopback) to 5 s (the default connect timeout). */
     static final double[] BUCKETS = {
@@ -31,6 +34,7 @@ public final class ConnectLatency implements LongConsumer {
                 .name("proxy_backend_connect_duration_seconds")
                 .help("Time to establish a backend TCP connection (successful connects only).")
                 .unit(Unit.SECONDS)
+                .labelNames("service")
                 .classicOnly()
                 .classicUpperBounds(BUCKETS)
                 .withoutExemplars()
@@ -48,28 +52,33 @@ public final class ConnectLatency implements LongConsumer {
         GaugeWithCallback.builder()
                 .name("proxy_latency_avg_ms")
                 .help("Average backend connect time in milliseconds since start (original Aegis name).")
-                .callback(cb -> cb.call(averageMillis()))
+                .labelNames("service")
+                .callback(cb -> histogram.collect().getDataPoints().forEach(d ->
+                        cb.call(d.getCount() == 0 ? 0 : d.getSum() / d.getCount() * 1000, d.getLabels().get("service"))))
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("proxy_latency_p99_ms")
                 .help("99th percentile of the backend connect time in milliseconds since start, "
                         + "interpolated in proxy_backend_connect_duration_seconds (original Aegis name).")
-                .callback(cb -> cb.call(quantile(buckets(), 0.99) * 1000))
+                .labelNames("service")
+                .callback(cb -> histogram.collect().getDataPoints().forEach(d ->
+                        cb.call(quantile(d.getClassicBuckets(), 0.99) * 1000, d.getLabels().get("service"))))
                 .register(registry);
     }
 
+    /** The recorder of one service: its series exists from now on, with 0 observations. */
     @Override
-    public void accept(long nanos) {
-        histogram.observe(nanos / 1e9);
+    public LongConsumer apply(String service) {
+        DistributionDataPoint point = histogram.labelValues(service);
+        return nanos -> point.observe(nanos / 1e9);
     }
 
-    double averageMillis() {
-        long n = histogram.getCount();
-        return n == 0 ? 0 : histogram.getSum() / n * 1000;
-    }
-
-    private ClassicHistogramBuckets buckets() {
-        return histogram.collect().getDataPoints().get(0).getClassicBuckets();
+    /** The average connect time of one service in milliseconds, 0 before its first connect. */
+    double averageMillis(String service) {
+        return histogram.collect().getDataPoints().stream()
+                .filter(d -> service.equals(d.getLabels().get("service")))
+                .mapToDouble(d -> d.getCount() == 0 ? 0 : d.getSum() / d.getCount() * 1000)
+                .findFirst().orElse(0);
     }
 
     /**

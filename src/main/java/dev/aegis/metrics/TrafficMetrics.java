@@ -9,6 +9,7 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -29,50 +30,54 @@ final class TrafficMetrics {
         GaugeWithCallback.builder()
                 .name("proxy_active_connections")
                 .help("Open TCP connections (original Aegis name).")
-                .callback(cb -> cb.call(tcp().activeConnections()))
+                .labelNames("service")
+                .callback(cb -> each(s -> cb.call(s.tcpTotals().activeConnections(), s.name())))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_total_connections")
                 .help("TCP connections accepted, rejected ones included (original Aegis name).")
-                .callback(cb -> cb.call(tcp().acceptedConnections()))
+                .labelNames("service")
+                .callback(cb -> each(s -> cb.call(s.tcpTotals().acceptedConnections(), s.name())))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_bytes_sent_total")
                 .help("TCP payload bytes sent to clients (original Aegis name).")
-                .callback(cb -> cb.call(tcp().bytesToClients()))
+                .labelNames("service")
+                .callback(cb -> each(s -> cb.call(s.tcpTotals().bytesToClients(), s.name())))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_bytes_received_total")
                 .help("TCP payload bytes received from clients (original Aegis name).")
-                .callback(cb -> cb.call(tcp().bytesFromClients()))
+                .labelNames("service")
+                .callback(cb -> each(s -> cb.call(s.tcpTotals().bytesFromClients(), s.name())))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_rejected_connections_total")
                 .help("New TCP connections closed at once and datagrams of new UDP sessions dropped, by reason "
                         + "(for UDP, max_connections means udp_max_sessions).")
-                .labelNames("protocol", "reason")
-                .callback(cb -> {
-                    ProxyStatus s = status.get();
+                .labelNames("service", "protocol", "reason")
+                .callback(cb -> each(s -> {
+                    String n = s.name();
                     for (RejectReason r : RejectReason.values()) {
-                        cb.call(s.tcpTotals().rejected(r), "tcp", r.label());
+                        cb.call(s.tcpTotals().rejected(r), n, "tcp", r.label());
                     }
                     UdpStats u = s.udpTotals();
-                    cb.call(u.droppedRateLimited(), "udp", RejectReason.RATE_LIMITED.label());
-                    cb.call(u.droppedNoBackend(), "udp", RejectReason.NO_BACKEND.label());
-                    cb.call(u.droppedMaxSessions(), "udp", RejectReason.MAX_CONNECTIONS.label());
-                    cb.call(u.droppedDraining(), "udp", RejectReason.DRAINING.label());
-                })
+                    cb.call(u.droppedRateLimited(), n, "udp", RejectReason.RATE_LIMITED.label());
+                    cb.call(u.droppedNoBackend(), n, "udp", RejectReason.NO_BACKEND.label());
+                    cb.call(u.droppedMaxSessions(), n, "udp", RejectReason.MAX_CONNECTIONS.label());
+                    cb.call(u.droppedDraining(), n, "udp", RejectReason.DRAINING.label());
+                }))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_closed_connections_total")
                 .help("TCP connections that passed admission and ended, by reason (the access log's reason=).")
-                .labelNames("reason")
-                .callback(cb -> {
-                    TcpTotals t = tcp();
+                .labelNames("service", "reason")
+                .callback(cb -> each(s -> {
+                    TcpTotals t = s.tcpTotals();
                     for (CloseReason r : CloseReason.values()) {
-                        cb.call(t.closed(r), r.label());
+                        cb.call(t.closed(r), s.name(), r.label());
                     }
-                })
+                }))
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("proxy_draining")
@@ -82,45 +87,43 @@ final class TrafficMetrics {
         registerUdp(registry);
     }
 
-    private TcpTotals tcp() {
-        return status.get().tcpTotals();
-    }
-
-    private UdpStats udp() {
-        return status.get().udpTotals();
+    private void each(Consumer<ProxyStatus.ServiceStatus> action) {
+        status.get().services().forEach(action);
     }
 
     private void registerUdp(PrometheusRegistry registry) {
         GaugeWithCallback.builder()
                 .name("proxy_udp_active_sessions")
                 .help("Live UDP sessions.")
-                .callback(cb -> cb.call(udp().activeSessions()))
+                .labelNames("service")
+                .callback(cb -> each(s -> cb.call(s.udpTotals().activeSessions(), s.name())))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_udp_sessions_total")
                 .help("UDP sessions opened.")
-                .callback(cb -> cb.call(udp().sessionsCreated()))
+                .labelNames("service")
+                .callback(cb -> each(s -> cb.call(s.udpTotals().sessionsCreated(), s.name())))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_udp_packets_total")
                 .help("UDP datagrams received from clients and sent to clients.")
-                .labelNames("direction")
-                .callback(cb -> {
-                    UdpStats u = udp();
-                    cb.call(u.packetsFromClients(), "from_client");
-                    cb.call(u.packetsToClients(), "to_client");
-                })
+                .labelNames("service", "direction")
+                .callback(cb -> each(s -> {
+                    UdpStats u = s.udpTotals();
+                    cb.call(u.packetsFromClients(), s.name(), "from_client");
+                    cb.call(u.packetsToClients(), s.name(), "to_client");
+                }))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_udp_bytes_total")
                 .help("UDP payload bytes received from clients and sent to clients.")
                 .unit(Unit.BYTES)
-                .labelNames("direction")
-                .callback(cb -> {
-                    UdpStats u = udp();
-                    cb.call(u.bytesFromClients(), "from_client");
-                    cb.call(u.bytesToClients(), "to_client");
-                })
+                .labelNames("service", "direction")
+                .callback(cb -> each(s -> {
+                    UdpStats u = s.udpTotals();
+                    cb.call(u.bytesFromClients(), s.name(), "from_client");
+                    cb.call(u.bytesToClients(), s.name(), "to_client");
+                }))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("proxy_udp_dropped_total")
@@ -128,17 +131,18 @@ final class TrafficMetrics {
                         + "no_backend, rate_limited, draining), the session was over its packet rate (packet_rate) "
                         + "or the backend socket did not take it (unsent), or Aegis could not open a socket for a new "
                         + "session, typically for want of file descriptors (local_error).")
-                .labelNames("reason")
-                .callback(cb -> {
-                    UdpStats u = udp();
-                    cb.call(u.droppedMaxSessions(), "max_sessions");
-                    cb.call(u.droppedNoBackend(), "no_backend");
-                    cb.call(u.droppedRateLimited(), "rate_limited");
-                    cb.call(u.droppedDraining(), "draining");
-                    cb.call(u.droppedPacketRate(), "packet_rate");
-                    cb.call(u.datagramsUnsent(), "unsent");
-                    cb.call(u.droppedLocalError(), "local_error");
-                })
+                .labelNames("service", "reason")
+                .callback(cb -> each(s -> {
+                    UdpStats u = s.udpTotals();
+                    String n = s.name();
+                    cb.call(u.droppedMaxSessions(), n, "max_sessions");
+                    cb.call(u.droppedNoBackend(), n, "no_backend");
+                    cb.call(u.droppedRateLimited(), n, "rate_limited");
+                    cb.call(u.droppedDraining(), n, "draining");
+                    cb.call(u.droppedPacketRate(), n, "packet_rate");
+                    cb.call(u.datagramsUnsent(), n, "unsent");
+                    cb.call(u.droppedLocalError(), n, "local_error");
+                }))
                 .register(registry);
     }
 }

@@ -1,6 +1,6 @@
 package dev.aegis.tcp;
 
-import dev.aegis.config.AegisConfig;
+import dev.aegis.config.ServiceConfig;
 import dev.aegis.config.TrafficConfig;
 import java.time.Duration;
 
@@ -26,8 +26,8 @@ public record TcpSettings(
         long bytesPerSecond,
         boolean accessLog) {
 
-    public static TcpSettings from(AegisConfig config) {
-        TrafficConfig t = config.proxy().traffic();
+    public static TcpSettings from(ServiceConfig service, boolean accessLog) {
+        TrafficConfig t = service.traffic();
         return new TcpSettings(
                 t.timeout().connect(),
                 t.timeout().idle(),
@@ -35,6 +35,6 @@ public record TcpSettings(
                 t.retries(),
                 t.maxConnections(),
                 t.rateLimit().perConnection().bytesPerSecond(),
-                config.logging().accessLog());
+                accessLog);
     }
 }

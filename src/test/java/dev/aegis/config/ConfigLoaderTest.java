@@ -53,9 +53,9 @@ class ConfigLoaderTest {
         AegisConfig config = loaded.config();
         assertEquals(List.of(), loaded.warnings());
 
-        ProxyConfig proxy = config.proxy();
-        assertEquals(Optional.of(new HostPort("127.0.0.1", 8080)), proxy.listen().tcp());
-        assertEquals(Optional.empty(), proxy.listen().udp());
+        ServiceConfig proxy = config.services().get(0);
+        assertEquals(List.of(new HostPort("127.0.0.1", 8080)), proxy.listen().tcpAddresses());
+        assertEquals(List.of(), proxy.listen().udpAddresses());
         assertEquals(List.of(new BackendConfig(new HostPort("127.0.0.1", 3000), 100, 0, Optional.empty())),
                 proxy.backends());
         assertEquals(List.of(), proxy.udpBackends());
@@ -84,7 +84,7 @@ class ConfigLoaderTest {
                     - address: "127.0.0.1:3001"
                       health_check: {path: /health, scheme: HTTPS, interval: 500ms}
                 """);
-        List<BackendConfig> backends = loaded.config().proxy().backends();
+        List<BackendConfig> backends = loaded.config().services().get(0).backends();
         assertEquals(Optional.of(new HealthCheckConfig(Duration.ofSeconds(5), Duration.ofSeconds(2),
                 Optional.empty(), Scheme.HTTP, 2, 3)), backends.get(0).healthCheck());
         assertEquals(Optional.of(new HealthCheckConfig(Duration.ofMillis(500), Duration.ofSeconds(2),
@@ -101,7 +101,7 @@ class ConfigLoaderTest {
                       requests_per_second: 250
                       per_client: {requests_per_second: 0.5}
                       per_connection: {bytes_per_second: 1048576, packets_per_second: 100}
-                """).config().proxy().traffic().rateLimit();
+                """).config().services().get(0).traffic().rateLimit();
         assertEquals(new RateLimitConfig(250, 250, new RateLimitConfig.PerClient(0.5, 1),
                 new RateLimitConfig.PerConnection(1_048_576, 100)), limits);
     }
@@ -111,9 +111,9 @@ class ConfigLoaderTest {
         LoadedConfig loaded = ConfigLoader.load(resource("original-config.yaml"), Map.of());
         assertEquals(List.of(GRPC_WARNING), loaded.warnings());
 
-        ProxyConfig proxy = loaded.config().proxy();
-        assertEquals("0.0.0.0:8080", proxy.listen().tcp().orElseThrow().toString());
-        assertEquals("0.0.0.0:8081", proxy.listen().udp().orElseThrow().toString());
+        ServiceConfig proxy = loaded.config().services().get(0);
+        assertEquals("0.0.0.0:8080", proxy.listen().tcpAddresses().get(0).toString());
+        assertEquals("0.0.0.0:8081", proxy.listen().udpAddresses().get(0).toString());
         assertEquals(List.of("localhost:3000", "localhost:3001", "localhost:3002"),
                 proxy.backends().stream().map(BackendConfig::id).toList());
         assertEquals(List.of(100, 100, 50), proxy.backends().stream().map(BackendConfig::weight).toList());
@@ -138,8 +138,8 @@ class ConfigLoaderTest {
         String text = Files.readString(resource("original-config.bench.yaml"));
         LoadedConfig loaded = ConfigLoader.parse(text, Map.of(), host -> true);
         assertEquals(List.of(GRPC_WARNING), loaded.warnings());
-        assertEquals(1000, loaded.config().proxy().circuitBreaker().errorThreshold());
-        assertEquals(1_000_000, loaded.config().proxy().traffic().rateLimit().burst());
+        assertEquals(1000, loaded.config().services().get(0).circuitBreaker().errorThreshold());
+        assertEquals(1_000_000, loaded.config().services().get(0).traffic().rateLimit().burst());
 
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ConfigLoader.parse(text, Map.of(), ConfigErrorsTest.NO_NGINX));
@@ -149,23 +149,23 @@ class ConfigLoaderTest {
 
     @Test
     void panicThresholdIsOffByDefaultAndReadAsAPercent() throws ConfigException {
-        assertEquals(0, parse(MINIMAL).config().proxy().loadBalancing().panicThreshold());
+        assertEquals(0, parse(MINIMAL).config().services().get(0).loadBalancing().panicThreshold());
         assertEquals(50, parse(MINIMAL + "  load_balancing: {panic_threshold: 50}\n")
-                .config().proxy().loadBalancing().panicThreshold());
+                .config().services().get(0).loadBalancing().panicThreshold());
         assertEquals(100, parse(MINIMAL + "  load_balancing: {panic_threshold: 100}\n")
-                .config().proxy().loadBalancing().panicThreshold());
+                .config().services().get(0).loadBalancing().panicThreshold());
     }
 
     @Test
     void acceptsWeightedRoundRobinAsAnAliasOfWeighted() throws ConfigException {
         for (String written : List.of("weighted_round_robin", "\"weighted_round_robin\"", "weighted", "WEIGHTED")) {
             LoadedConfig loaded = parse(MINIMAL + "  load_balancing:\n    algorithm: " + written + "\n");
-            assertEquals(Algorithm.WEIGHTED, loaded.config().proxy().loadBalancing().algorithm(), written);
+            assertEquals(Algorithm.WEIGHTED, loaded.config().services().get(0).loadBalancing().algorithm(), written);
         }
         assertEquals(Algorithm.LEAST_CONNECTIONS, parse(MINIMAL + "  load_balancing: {algorithm: least_connections}\n")
-                .config().proxy().loadBalancing().algorithm());
+                .config().services().get(0).loadBalancing().algorithm());
         assertEquals(Algorithm.CONSISTENT_HASH, parse(MINIMAL + "  load_balancing: {algorithm: consistent_hash}\n")
-                .config().proxy().loadBalancing().algorithm());
+                .config().services().get(0).loadBalancing().algorithm());
     }
 
     @Test
@@ -215,9 +215,9 @@ class ConfigLoaderTest {
                     - address: "127.0.0.1:5001"
                       health_check: {interval: 3s, path: /health, scheme: https}
                 """);
-        ProxyConfig proxy = loaded.config().proxy();
-        assertEquals(Optional.empty(), proxy.listen().tcp());
-        assertEquals(Optional.of(new HostPort("::1", 0)), proxy.listen().udp());
+        ServiceConfig proxy = loaded.config().services().get(0);
+        assertEquals(List.of(), proxy.listen().tcpAddresses());
+        assertEquals(List.of(new HostPort("::1", 0)), proxy.listen().udpAddresses());
         assertEquals(List.of("127.0.0.1:5001"), proxy.effectiveUdpBackends().stream().map(BackendConfig::id).toList());
         HealthCheckConfig check = proxy.udpBackends().get(0).healthCheck().orElseThrow();
         assertEquals(Optional.empty(), check.path());
@@ -252,18 +252,18 @@ class ConfigLoaderTest {
                 logging:
                   level: null
                 """).config();
-        assertEquals(Algorithm.ROUND_ROBIN, config.proxy().loadBalancing().algorithm());
-        assertEquals(2, config.proxy().traffic().retries());
+        assertEquals(Algorithm.ROUND_ROBIN, config.services().get(0).loadBalancing().algorithm());
+        assertEquals(2, config.services().get(0).traffic().retries());
         assertEquals("info", config.logging().level());
     }
 
     @Test
     void aListenAddressWithoutHostMeansEveryInterface() throws ConfigException {
-        assertEquals(Optional.of(new HostPort("0.0.0.0", 8080)), parse("""
+        assertEquals(List.of(new HostPort("0.0.0.0", 8080)), parse("""
                 proxy:
                   listen: {tcp: ":8080"}
                   backends: [{address: "127.0.0.1:3000"}]
-                """).config().proxy().listen().tcp());
+                """).config().services().get(0).listen().tcpAddresses());
     }
 
     @Test
@@ -280,7 +280,7 @@ class ConfigLoaderTest {
                       health_check:
                         <<: *check
                         interval: 3s
-                """).config().proxy().backends();
+                """).config().services().get(0).backends();
         assertEquals(backends.get(0).healthCheck(), backends.get(1).healthCheck());
         HealthCheckConfig merged = backends.get(2).healthCheck().orElseThrow();
         assertEquals(Optional.of("/health"), merged.path());
@@ -472,7 +472,7 @@ class ConfigLoaderTest {
     @Test
     void aByteOrderMarkIsIgnored() throws Exception {
         Path file = Files.writeString(dir.resolve("bom.yaml"), "\uFEFF" + MINIMAL);
-        assertEquals(8080, ConfigLoader.load(file, Map.of()).config().proxy().listen().tcp().orElseThrow().port());
+        assertEquals(8080, ConfigLoader.load(file, Map.of()).config().services().get(0).listen().tcpAddresses().get(0).port());
     }
 
     // ---------------------------------------------------------------- the shipped files
@@ -481,9 +481,9 @@ class ConfigLoaderTest {
     void theDefaultConfigLoadsWithoutErrorsOrWarnings() throws ConfigException {
         LoadedConfig loaded = ConfigLoader.load(Path.of("conf/aegis.yaml"), Map.of());
         assertEquals(List.of(), loaded.warnings());
-        ProxyConfig proxy = loaded.config().proxy();
-        assertEquals("0.0.0.0:8080", proxy.listen().tcp().orElseThrow().toString());
-        assertEquals("0.0.0.0:8081", proxy.listen().udp().orElseThrow().toString());
+        ServiceConfig proxy = loaded.config().services().get(0);
+        assertEquals("0.0.0.0:8080", proxy.listen().tcpAddresses().get(0).toString());
+        assertEquals("0.0.0.0:8081", proxy.listen().udpAddresses().get(0).toString());
         assertEquals(List.of("localhost:3000", "localhost:3001", "localhost:3002"),
                 proxy.backends().stream().map(BackendConfig::id).toList());
         assertTrue(proxy.backends().stream()
@@ -494,9 +494,9 @@ class ConfigLoaderTest {
                 loaded.config().admin());
         // The file spells out every default: it must say exactly what a minimal file gets.
         AegisConfig minimal = parse(MINIMAL).config();
-        assertEquals(minimal.proxy().traffic(), proxy.traffic());
-        assertEquals(minimal.proxy().circuitBreaker(), proxy.circuitBreaker());
-        assertEquals(minimal.proxy().loadBalancing(), proxy.loadBalancing());
+        assertEquals(minimal.services().get(0).traffic(), proxy.traffic());
+        assertEquals(minimal.services().get(0).circuitBreaker(), proxy.circuitBreaker());
+        assertEquals(minimal.services().get(0).loadBalancing(), proxy.loadBalancing());
         assertEquals(minimal.logging(), loaded.config().logging());
         assertEquals(minimal.shutdown(), loaded.config().shutdown());
     }
@@ -505,9 +505,9 @@ class ConfigLoaderTest {
     void theDemoConfigLoadsWithoutErrorsOrWarnings() throws ConfigException {
         LoadedConfig loaded = ConfigLoader.load(Path.of("conf/demo.yaml"), Map.of());
         assertEquals(List.of(), loaded.warnings());
-        ProxyConfig proxy = loaded.config().proxy();
-        assertEquals("127.0.0.1:8080", proxy.listen().tcp().orElseThrow().toString());
-        assertEquals("127.0.0.1:8081", proxy.listen().udp().orElseThrow().toString());
+        ServiceConfig proxy = loaded.config().services().get(0);
+        assertEquals("127.0.0.1:8080", proxy.listen().tcpAddresses().get(0).toString());
+        assertEquals("127.0.0.1:8081", proxy.listen().udpAddresses().get(0).toString());
         assertEquals(List.of("127.0.0.1:3000", "127.0.0.1:3001", "127.0.0.1:3002"),
                 proxy.backends().stream().map(BackendConfig::id).toList());
         assertTrue(proxy.backends().stream().allMatch(b -> b.healthCheck().orElseThrow().path().equals(Optional.of("/health"))

@@ -23,7 +23,7 @@ class ConnectLatencyTest {
 
     private void observe(int times, double seconds) {
         for (int i = 0; i < times; i++) {
-            latency.accept(Math.round(seconds * 1e9));
+            latency.apply("default").accept(Math.round(seconds * 1e9));
         }
     }
 

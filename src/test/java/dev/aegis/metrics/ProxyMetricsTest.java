@@ -169,7 +169,7 @@ class ProxyMetricsTest {
         aegis.setDraining(true);
         refused();
         aegis.setDraining(false);
-        aegis.removeBackend(false, a.id());
+        aegis.removeBackend("default", false, a.id());
         refused();
         refused();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {

@@ -1,0 +1,45 @@
+package dev.aegis.config;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * One service (SPEC §9): an entry of {@code services:}, or the {@code proxy:} block of a
+ * one-service file, which is the service named {@value #DEFAULT_NAME}.
+ *
+ * @param name           {@code [a-z0-9][a-z0-9_-]{0,31}}, unique in the file: the {@code service}
+ *                       label of its metrics and the {@code service=} field of its log lines
+ * @param listen         where clients connect (TCP, UDP or both; addresses and port ranges)
+ * @param backends       the TCP pool; also the UDP pool when {@code udpBackends} is empty
+ * @param udpBackends    the UDP pool; empty = UDP uses {@code backends}
+ * @param loadBalancing  how a backend is chosen
+ * @param traffic        rate limits, timeouts, retries and connection limits
+ * @param circuitBreaker when a failing backend is taken out of rotation
+ * @param udp            how UDP datagrams make sessions ({@code responses}, {@code per_packet})
+ */
+public record ServiceConfig(
+        String name,
+        ListenConfig listen,
+        List<BackendConfig> backends,
+        List<BackendConfig> udpBackends,
+        LoadBalancingConfig loadBalancing,
+        TrafficConfig traffic,
+        CircuitBreakerConfig circuitBreaker,
+        UdpModeConfig udp) {
+
+    /** The name of the one service of a {@code proxy:} file. */
+    public static final String DEFAULT_NAME = "default";
+
+    /** What a service name may look like: it becomes a label value and a log field. */
+    public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,31}");
+
+    public ServiceConfig {
+        backends = List.copyOf(backends);
+        udpBackends = List.copyOf(udpBackends);
+    }
+
+    /** The pool that serves UDP: {@code udp_backends} when configured, else {@code backends}. */
+    public List<BackendConfig> effectiveUdpBackends() {
+        return udpBackends.isEmpty() ? backends : udpBackends;
+    }
+}
