@@ -130,8 +130,10 @@ final class BackendsHandler {
         }
         String id;
         try {
-            // the same spelling as the pool's ids
-            id = new BackendConfig(Addresses.parseBackendOrHost(request.pathTail()), 0, 0, Optional.empty()).id();
+            // the same spelling as the pool's ids; no port only where the service has port-less backends
+            HostPort address = service.config().listen().ports().size() > 1
+                    ? Addresses.parseBackendOrHost(request.pathTail()) : Addresses.parseBackend(request.pathTail());
+            id = new BackendConfig(address, 0, 0, Optional.empty()).id();
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "invalid address \"" + request.pathTail() + "\": " + e.getMessage());
         }

@@ -46,9 +46,9 @@ class ConfigErrorsTest {
                         "proxy.traffic.maxConnections: unknown key (did you mean \"max_connections\"?)"),
                 Arguments.of(proxyWith("  zzz: 1\n"),
                         "proxy.zzz: unknown key (expected one of: listen, backends, udp_backends, load_balancing, "
-                                + "traffic, circuit_breaker)"),
+                                + "traffic, circuit_breaker, udp)"),
                 Arguments.of(proxyWith("bogus: 1\n"),
-                        "bogus: unknown key (expected one of: proxy, admin, logging, shutdown, grpc)"),
+                        "bogus: unknown key (expected one of: proxy, services, admin, logging, shutdown, grpc)"),
                 Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      weight: \"abc\"\n",
                         "proxy.backends[0].weight: expected a whole number, got \"abc\""),
                 Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      weight: 20000\n",

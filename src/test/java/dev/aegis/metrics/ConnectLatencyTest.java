@@ -12,6 +12,10 @@ class ConnectLatencyTest {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final ConnectLatency latency = new ConnectLatency(registry);
 
+    {
+        latency.apply("default"); // as the core does for each service it builds
+    }
+
     private double gauge(String name) {
         for (MetricSnapshot m : registry.scrape()) {
             if (m.getMetadata().getName().equals(name)) {

@@ -132,33 +132,33 @@ class ProxyMetricsTest {
         TcpEcho b = tcpBackend();
         start(tcpConfig("127.0.0.1:0", a, b));
         Scrape before = scrape();
-        assertEquals(0, before.value("proxy_total_connections_total"));
+        assertEquals(0, before.value("proxy_total_connections_total{service=\"default\"}"));
         for (int i = 0; i < 5; i++) {
             roundTrip(100);
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             Scrape s = scrape();
-            assertEquals(0, s.value("proxy_active_connections"), "active");
-            assertEquals(5, s.value("proxy_total_connections_total"), "total");
-            assertEquals(500, s.value("proxy_bytes_received_total"), "received");
-            assertEquals(500, s.value("proxy_bytes_sent_total"), "sent");
-            assertEquals(5, s.value("proxy_backend_connect_duration_seconds_count"), "histogram count");
-            assertEquals(5, s.value("proxy_closed_connections_total{reason=\"client_closed\"}"), "closed");
+            assertEquals(0, s.value("proxy_active_connections{service=\"default\"}"), "active");
+            assertEquals(5, s.value("proxy_total_connections_total{service=\"default\"}"), "total");
+            assertEquals(500, s.value("proxy_bytes_received_total{service=\"default\"}"), "received");
+            assertEquals(500, s.value("proxy_bytes_sent_total{service=\"default\"}"), "sent");
+            assertEquals(5, s.value("proxy_backend_connect_duration_seconds_count{service=\"default\"}"), "histogram count");
+            assertEquals(5, s.value("proxy_closed_connections_total{reason=\"client_closed\",service=\"default\"}"), "closed");
         });
         Scrape s = scrape();
-        double toA = s.value("proxy_backend_requests_total{backend=\"" + a.id() + "\"}");
-        double toB = s.value("proxy_backend_requests_total{backend=\"" + b.id() + "\"}");
+        double toA = s.value("proxy_backend_requests_total{backend=\"" + a.id() + "\",service=\"default\"}");
+        double toB = s.value("proxy_backend_requests_total{backend=\"" + b.id() + "\",service=\"default\"}");
         assertEquals(5, toA + toB);
         assertEquals(5, a.accepted.get() + b.accepted.get());
         assertEquals(a.accepted.get(), toA); // round robin: each backend's count is its own, not a share
-        assertEquals(0, s.value("proxy_backend_failures_total{backend=\"" + a.id() + "\"}"));
-        assertEquals(0, s.value("proxy_backend_connections{backend=\"" + a.id() + "\"}"));
-        assertEquals(5, s.value("proxy_backend_connect_duration_seconds_bucket{le=\"+Inf\"}"));
-        double avg = s.value("proxy_latency_avg_ms");
-        double p99 = s.value("proxy_latency_p99_ms");
+        assertEquals(0, s.value("proxy_backend_failures_total{backend=\"" + a.id() + "\",service=\"default\"}"));
+        assertEquals(0, s.value("proxy_backend_connections{backend=\"" + a.id() + "\",service=\"default\"}"));
+        assertEquals(5, s.value("proxy_backend_connect_duration_seconds_bucket{service=\"default\",le=\"+Inf\"}"));
+        double avg = s.value("proxy_latency_avg_ms{service=\"default\"}");
+        double p99 = s.value("proxy_latency_p99_ms{service=\"default\"}");
         assertTrue(avg > 0 && avg < 5000, "avg " + avg);
         assertTrue(p99 > 0 && p99 <= 5000, "p99 " + p99);
-        double sumSeconds = s.value("proxy_backend_connect_duration_seconds_sum");
+        double sumSeconds = s.value("proxy_backend_connect_duration_seconds_sum{service=\"default\"}");
         assertEquals(sumSeconds / 5 * 1000, avg, 1e-9);
     }
 
@@ -174,14 +174,14 @@ class ProxyMetricsTest {
         refused();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             Scrape s = scrape();
-            assertEquals(1, s.value("proxy_rejected_connections_total{protocol=\"tcp\",reason=\"draining\"}"));
-            assertEquals(2, s.value("proxy_rejected_connections_total{protocol=\"tcp\",reason=\"no_backend\"}"));
-            assertEquals(0, s.value("proxy_rejected_connections_total{protocol=\"tcp\",reason=\"rate_limited\"}"));
-            assertEquals(0, s.value("proxy_rejected_connections_total{protocol=\"tcp\",reason=\"max_connections\"}"));
-            assertEquals(3, s.value("proxy_total_connections_total"));
-            assertEquals(0, s.value("proxy_active_connections"));
+            assertEquals(1, s.value("proxy_rejected_connections_total{protocol=\"tcp\",reason=\"draining\",service=\"default\"}"));
+            assertEquals(2, s.value("proxy_rejected_connections_total{protocol=\"tcp\",reason=\"no_backend\",service=\"default\"}"));
+            assertEquals(0, s.value("proxy_rejected_connections_total{protocol=\"tcp\",reason=\"rate_limited\",service=\"default\"}"));
+            assertEquals(0, s.value("proxy_rejected_connections_total{protocol=\"tcp\",reason=\"max_connections\",service=\"default\"}"));
+            assertEquals(3, s.value("proxy_total_connections_total{service=\"default\"}"));
+            assertEquals(0, s.value("proxy_active_connections{service=\"default\"}"));
         });
-        assertFalse(scrape().has("proxy_backend_requests_total{backend=\"" + a.id() + "\"}"),
+        assertFalse(scrape().has("proxy_backend_requests_total{backend=\"" + a.id() + "\",service=\"default\"}"),
                 "a removed backend is no longer exported");
     }
 
@@ -202,8 +202,8 @@ class ProxyMetricsTest {
         TcpEcho a = tcpBackend();
         TcpEcho b = tcpBackend();
         start(tcpConfig("127.0.0.1:0", a, b));
-        String healthyA = "proxy_backend_healthy{backend=\"" + a.id() + "\",pool=\"tcp\"}";
-        String circuitB = "proxy_backend_circuit_state{backend=\"" + b.id() + "\",pool=\"tcp\"}";
+        String healthyA = "proxy_backend_healthy{backend=\"" + a.id() + "\",pool=\"tcp\",service=\"default\"}";
+        String circuitB = "proxy_backend_circuit_state{backend=\"" + b.id() + "\",pool=\"tcp\",service=\"default\"}";
         Scrape s = scrape();
         assertEquals(1, s.value(healthyA));
         assertTrue(s.has(circuitB));
@@ -217,7 +217,7 @@ class ProxyMetricsTest {
         s = scrape();
         assertEquals(0, s.value(healthyA));
         assertEquals(2, s.value(circuitB));
-        assertEquals(5, s.value("proxy_backend_failures_total{backend=\"" + b.id() + "\"}"));
+        assertEquals(5, s.value("proxy_backend_failures_total{backend=\"" + b.id() + "\",service=\"default\"}"));
     }
 
     @Test
@@ -244,19 +244,19 @@ class ProxyMetricsTest {
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             Scrape s = scrape();
-            assertEquals(1, s.value("proxy_udp_active_sessions"));
-            assertEquals(1, s.value("proxy_udp_sessions_total"));
-            assertEquals(3, s.value("proxy_udp_packets_total{direction=\"from_client\"}"));
-            assertEquals(3, s.value("proxy_udp_packets_total{direction=\"to_client\"}"));
-            assertEquals(18, s.value("proxy_udp_bytes_total{direction=\"from_client\"}"));
-            assertEquals(18, s.value("proxy_udp_bytes_total{direction=\"to_client\"}"));
-            assertEquals(0, s.value("proxy_udp_dropped_total{reason=\"no_backend\"}"));
+            assertEquals(1, s.value("proxy_udp_active_sessions{service=\"default\"}"));
+            assertEquals(1, s.value("proxy_udp_sessions_total{service=\"default\"}"));
+            assertEquals(3, s.value("proxy_udp_packets_total{direction=\"from_client\",service=\"default\"}"));
+            assertEquals(3, s.value("proxy_udp_packets_total{direction=\"to_client\",service=\"default\"}"));
+            assertEquals(18, s.value("proxy_udp_bytes_total{direction=\"from_client\",service=\"default\"}"));
+            assertEquals(18, s.value("proxy_udp_bytes_total{direction=\"to_client\",service=\"default\"}"));
+            assertEquals(0, s.value("proxy_udp_dropped_total{reason=\"no_backend\",service=\"default\"}"));
         });
         String id = "127.0.0.1:" + echo.port();
         Scrape s = scrape();
-        assertEquals(1, s.value("proxy_backend_connections{backend=\"" + id + "\"}"), "the live session");
-        assertEquals(1, s.value("proxy_backend_requests_total{backend=\"" + id + "\"}"));
-        assertEquals(1, s.value("proxy_backend_healthy{backend=\"" + id + "\",pool=\"udp\"}"));
+        assertEquals(1, s.value("proxy_backend_connections{backend=\"" + id + "\",service=\"default\"}"), "the live session");
+        assertEquals(1, s.value("proxy_backend_requests_total{backend=\"" + id + "\",service=\"default\"}"));
+        assertEquals(1, s.value("proxy_backend_healthy{backend=\"" + id + "\",pool=\"udp\",service=\"default\"}"));
     }
 
     @Test
@@ -275,9 +275,9 @@ class ProxyMetricsTest {
             Scrape s = scrape();
             assertEquals(1, s.value("proxy_config_reloads_total{result=\"ok\"}"));
             assertEquals(1, s.value("proxy_config_reloads_total{result=\"failed\"}"));
-            assertEquals(2, s.value("proxy_total_connections_total"), "both listeners counted");
-            assertEquals(20, s.value("proxy_bytes_received_total"));
-            assertEquals(2, s.value("proxy_backend_connect_duration_seconds_count"), "new listener observed too");
+            assertEquals(2, s.value("proxy_total_connections_total{service=\"default\"}"), "both listeners counted");
+            assertEquals(20, s.value("proxy_bytes_received_total{service=\"default\"}"));
+            assertEquals(2, s.value("proxy_backend_connect_duration_seconds_count{service=\"default\"}"), "new listener observed too");
         });
     }
 
