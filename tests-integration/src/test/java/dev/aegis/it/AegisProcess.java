@@ -37,6 +37,7 @@ final class AegisProcess implements AutoCloseable {
     private static final Pattern STARTED = Pattern.compile("aegis started .*\\btcp=(\\S+) udp=(\\S+)");
     private static final Pattern ADMIN = Pattern.compile("aegis started .*\\badmin=(\\S+)");
     private static final Pattern METRICS = Pattern.compile("aegis started .*\\bmetrics=(\\S+)");
+    private static final Pattern SERVICE = Pattern.compile("service started service=(\\S+) tcp=(\\S+) udp=(\\S+)");
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
@@ -53,6 +54,7 @@ final class AegisProcess implements AutoCloseable {
     private InetSocketAddress udp;
     private InetSocketAddress admin;
     private InetSocketAddress metrics;
+    private final Map<String, Listeners> services = new ConcurrentHashMap<>();
 
     private AegisProcess(String name, Path config, Path log, Process process) {
         this.name = name;
@@ -157,9 +159,16 @@ final class AegisProcess implements AutoCloseable {
             fail("aegis exited with code " + exitValueOrNull() + " before it was ready; log:\n" + logText());
         }
         Matcher m = STARTED.matcher(line);
-        assertTrue(m.find(), line);
-        tcp = parseAddress(m.group(1));
-        udp = parseAddress(m.group(2));
+        if (m.find()) { // one service: its listeners are on the started line
+            tcp = parseAddress(m.group(1));
+            udp = parseAddress(m.group(2));
+        }
+        for (String l : logLines()) {
+            Matcher sm = SERVICE.matcher(l);
+            if (sm.find()) {
+                services.put(sm.group(1), new Listeners(parseAddresses(sm.group(2)), parseAddresses(sm.group(3))));
+            }
+        }
         Matcher a = ADMIN.matcher(line);
         admin = a.find() ? parseAddress(a.group(1)) : null;
         Matcher mm = METRICS.matcher(line);
@@ -184,6 +193,34 @@ final class AegisProcess implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** {@code -}, one address, or a comma-separated list (a long range is logged as first..last: left out). */
+    private static List<InetSocketAddress> parseAddresses(String text) {
+        List<InetSocketAddress> out = new ArrayList<>();
+        if (text.contains("..")) {
+            return out;
+        }
+        for (String one : text.split(",")) {
+            InetSocketAddress a = parseAddress(one);
+            if (a != null) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /** The listeners of one service, from its {@code service started} line. */
+    record Listeners(List<InetSocketAddress> tcp, List<InetSocketAddress> udp) {
+    }
+
+    /** The listeners of a service (several services: from the {@code service started} lines). */
+    Listeners service(String name) {
+        Listeners l = services.get(name);
+        if (l == null) {
+            throw new IllegalStateException("no service " + name + " in " + services.keySet());
+        }
+        return l;
     }
 
     private static InetSocketAddress parseAddress(String hostPort) {
