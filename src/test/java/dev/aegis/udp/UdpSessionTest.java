@@ -40,10 +40,10 @@ class UdpSessionTest {
 
             String line = s.accessLine(EndReason.IDLE_TIMEOUT, t + Duration.ofMillis(1234).toNanos());
 
-            assertEquals("access protocol=udp client_ip=1.2.3.4:5555 backend=127.0.0.1:5001 bytes_sent=7"
+            assertEquals("access protocol=udp service=default client_ip=1.2.3.4:5555 backend=127.0.0.1:5001 bytes_sent=7"
                     + " bytes_received=120 packets_sent=1 packets_received=2 duration_ms=1234 reason=idle_timeout", line);
         } finally {
-            s.channel.close();
+            s.leg.channel.close();
         }
     }
 
@@ -58,11 +58,11 @@ class UdpSessionTest {
             for (int i = 0; i < 1000; i++) {
                 UdpSession s = open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 10_000 + i));
                 sessions.add(s);
-                ports.add(((InetSocketAddress) s.channel.getLocalAddress()).getPort());
+                ports.add(((InetSocketAddress) s.leg.channel.getLocalAddress()).getPort());
             }
         } finally {
             for (UdpSession s : sessions) {
-                s.channel.close();
+                s.leg.channel.close();
             }
         }
         assertEquals(1000, ports.size());
@@ -87,7 +87,7 @@ class UdpSessionTest {
             assertFalse(s.claimOutcome());
             assertTrue(s.outcomeReported());
         } finally {
-            s.channel.close();
+            s.leg.channel.close();
         }
     }
 }
