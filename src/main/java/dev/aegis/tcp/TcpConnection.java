@@ -339,19 +339,31 @@ final class TcpConnection implements Runnable {
         if (current.accessLog()) { // the current generation's flag, as for timeouts
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
             Backend b = backend;
-            StringBuilder line = new StringBuilder(192)
-                    .append("access protocol=tcp service=").append(current.service())
-                    .append(" client_ip=").append(format(clientAddress))
-                    .append(" backend=").append(b == null ? "-" : b.id())
-                    .append(" bytes_sent=").append(bytesSent)
-                    .append(" bytes_received=").append(bytesReceived)
-                    .append(" duration_ms=").append(ms)
-                    .append(" reason=").append(why);
-            if (error != null) {
-                line.append(" error=\"").append(error).append('"');
-            }
-            AccessLog.write(line.toString());
+            AccessLog.write(accessLine(current.service(), clientAddress, b == null ? "-" : b.id(),
+                    bytesSent, bytesReceived, ms, why, error));
         }
+    }
+
+    /**
+     * The access line in the SPEC's logfmt, with nginx's meaning of the byte counters:
+     * {@code bytes_sent} went to the client, {@code bytes_received} came from it.
+     *
+     * @param error what went wrong, quoted at the end; null for none
+     */
+    static String accessLine(String service, InetSocketAddress client, String backend, long bytesSent,
+            long bytesReceived, long durationMillis, String reason, String error) {
+        StringBuilder line = new StringBuilder(192)
+                .append("access protocol=tcp service=").append(service)
+                .append(" client_ip=").append(format(client))
+                .append(" backend=").append(backend)
+                .append(" bytes_sent=").append(bytesSent)
+                .append(" bytes_received=").append(bytesReceived)
+                .append(" duration_ms=").append(durationMillis)
+                .append(" reason=").append(reason);
+        if (error != null) {
+            line.append(" error=\"").append(error).append('"');
+        }
+        return line.toString();
     }
 
     static String format(InetSocketAddress a) {
