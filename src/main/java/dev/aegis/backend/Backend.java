@@ -71,11 +71,6 @@ public final class Backend {
     private record PortlessTarget(InetSocketAddress from, InetSocketAddress target) {
     }
 
-    /** Whether this backend takes the listener's port ({@link #targetFor}). */
-    public boolean isPortless() {
-        return address.getPort() == 0;
-    }
-
     public BackendConfig config() {
         return config;
     }

@@ -69,6 +69,28 @@ class UdpSessionTest {
     }
 
     @Test
+    void perPacketAccessLineNamesEveryBackendUsedAndTheService() throws Exception {
+        InetSocketAddress client = new InetSocketAddress(InetAddress.getByAddress(new byte[] {1, 2, 3, 4}), 5555);
+        UdpSession s = UdpSession.perPacket(client, dev.aegis.traffic.TokenBucket.UNLIMITED, 0, 0, "syslog");
+        try {
+            assertTrue(s.accessLine(EndReason.IDLE_TIMEOUT, s.createdNanos).contains(" backend=- "));
+            Backend a = backend();
+            Backend b = new Backend(new BackendConfig(new HostPort("127.0.0.1", 5002), 100, 0, Optional.empty()),
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 5002),
+                    new CircuitBreakerConfig(5, Duration.ofSeconds(30)));
+            s.addLeg(BackendLeg.open(s, a, java.nio.channels.DatagramChannel.open(), a.address()));
+            s.addLeg(BackendLeg.open(s, b, java.nio.channels.DatagramChannel.open(), b.address()));
+
+            String line = s.accessLine(EndReason.IDLE_TIMEOUT, s.createdNanos);
+
+            assertTrue(line.startsWith("access protocol=udp service=syslog client_ip=1.2.3.4:5555"
+                    + " backend=127.0.0.1:5001,127.0.0.1:5002 "), line);
+        } finally {
+            s.closeLegs();
+        }
+    }
+
+    @Test
     void ipv6ClientIsWrittenInBrackets() throws Exception {
         InetSocketAddress client = new InetSocketAddress(InetAddress.getByName("::1"), 5555);
         assertEquals("[::1]:5555", UdpSession.format(client));
