@@ -65,8 +65,8 @@ import org.slf4j.LoggerFactory;
  * largest datagram, 64 KiB per session; see {@link ReplyRelay}. Measured with 10,000 sessions on
  * JDK 25: about 1.3 KB of Java heap per session (mostly the JDK's channel and selection key) and
  * about 0.1 KB of native memory (the channel's socket-address buffers), plus the kernel's socket.
- * Each session holds one file descriptor, so {@code udp_max_sessions} must stay below the
- * process's open-file limit.
+ * Each session holds one file descriptor (a per-packet session one per backend it has used), so
+ * {@code udp_max_sessions} must stay below the process's open-file limit.
  *
  * <h2>Allocation</h2>
  * Forwarding allocates nothing per datagram in steady state except what the JDK's
@@ -109,7 +109,7 @@ public final class UdpListener implements AutoCloseable {
     private DatagramChannel listen;
     private volatile InetSocketAddress local;
     /** The bound port: what a port-less backend is reached on (SPEC §9). */
-    private int port;
+    private int listenPort;
     private Selector selector;
     private ReplyRelay relay;
     private Thread reader;
@@ -185,7 +185,7 @@ public final class UdpListener implements AutoCloseable {
             }
             listen = ch;
             local = (InetSocketAddress) ch.getLocalAddress();
-            port = local.getPort();
+            listenPort = local.getPort();
             selector = sel;
             relay = new ReplyRelay(sel, ch, this, datagramsUnsent);
             String port = Integer.toString(local.getPort());
@@ -431,7 +431,7 @@ public final class UdpListener implements AutoCloseable {
             sessionGone = true;
             return Attempts.Outcome.SKIPPED;
         }
-        InetSocketAddress target = b.targetFor(port);
+        InetSocketAddress target = b.targetFor(listenPort);
         BackendLeg leg = s.legTo(b, target);
         if (leg == null) {
             DatagramChannel ch;
@@ -590,7 +590,7 @@ public final class UdpListener implements AutoCloseable {
      * connecting it to the backend is the backend's.
      */
     private Attempts.Outcome openOn(Backend b, InetSocketAddress client) {
-        InetSocketAddress target = b.targetFor(port); // a port-less backend: the port the client reached
+        InetSocketAddress target = b.targetFor(listenPort); // a port-less backend: the port the client reached
         DatagramChannel ch;
         try {
             ch = channels.open(familyOf(target));
