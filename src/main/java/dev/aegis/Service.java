@@ -227,7 +227,8 @@ public final class Service {
     private UdpSettings udpSettings(ServiceConfig c, boolean log) {
         var t = c.traffic();
         return new UdpSettings(t.timeout().udpSession(), t.udpMaxSessions(), log,
-                client -> rateLimiter.admit(client.getAddress()).admitted(), () -> rateLimiter.newPacketBucket());
+                client -> rateLimiter.admit(client.getAddress()).admitted(), () -> rateLimiter.newPacketBucket(),
+                c.udp().responses(), c.udp().perPacket(), c.name());
     }
 
     private void watchHealth() {

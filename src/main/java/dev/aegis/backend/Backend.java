@@ -23,6 +23,8 @@ public final class Backend {
     private final LongAdder failures = new LongAdder();
     private volatile BackendConfig config;
     private volatile InetSocketAddress address;
+    /** The latest {@link #targetFor} result of a port-less backend; a benign race between listeners. */
+    private volatile PortlessTarget portless;
     private volatile boolean healthy = true;
     private volatile boolean draining;
 
@@ -40,6 +42,33 @@ public final class Backend {
 
     public InetSocketAddress address() {
         return address;
+    }
+
+    /**
+     * Where to send traffic that reached a listener on {@code listenerPort}: the backend's address,
+     * or for a port-less backend (port 0: "the port the client reached", SPEC §9) its IP with the
+     * listener's port. The combined address is cached, so the connection and session paths do not
+     * allocate one each time; a listener has one port and a backend sits behind few listeners, so
+     * the one-entry cache hits except when several listeners alternate (then it costs one small
+     * object, as the caller would have).
+     */
+    public InetSocketAddress targetFor(int listenerPort) {
+        InetSocketAddress a = address;
+        if (a.getPort() != 0) {
+            return a;
+        }
+        PortlessTarget cached = portless;
+        if (cached != null && cached.from == a && cached.target.getPort() == listenerPort) {
+            return cached.target;
+        }
+        InetSocketAddress t = a.isUnresolved() ? InetSocketAddress.createUnresolved(a.getHostString(), listenerPort)
+                : new InetSocketAddress(a.getAddress(), listenerPort);
+        portless = new PortlessTarget(a, t);
+        return t;
+    }
+
+    /** A {@link #targetFor} result and the backend address it was made from (a reload may change it). */
+    private record PortlessTarget(InetSocketAddress from, InetSocketAddress target) {
     }
 
     public BackendConfig config() {

@@ -124,9 +124,11 @@ final class TcpConnection implements Runnable {
 
     /** One connect to a backend whose slot is held, with the connect timeout. */
     private static Attempts.Outcome tryBackend(Backend candidate, TcpConnection c) {
+        // a port-less backend is connected on the port this client reached (SPEC §9)
+        InetSocketAddress target = candidate.targetFor(c.listener.port());
         SocketChannel ch;
         try {
-            ch = SocketChannel.open(TcpListener.familyOf(candidate.address()));
+            ch = SocketChannel.open(TcpListener.familyOf(target));
         } catch (IOException e) {
             // Local trouble (typically no descriptor left): not the backend's fault, and no
             // other backend would fare better.
@@ -136,7 +138,7 @@ final class TcpConnection implements Runnable {
         }
         long t0 = System.nanoTime();
         try {
-            c.upstream = connect(ch, candidate.address(), c.context.settings());
+            c.upstream = connect(ch, target, c.context.settings());
             c.backend = candidate;
             c.error = null; // a refusal by an earlier backend is not this connection's error
             c.context.connectLatency().accept(System.nanoTime() - t0);
@@ -333,21 +335,35 @@ final class TcpConnection implements Runnable {
             // the trial once the verdict wait (CircuitBreaker) has passed.
             why = r.label();
         }
-        if (listener.context().settings().accessLog()) { // the current generation's flag, as for timeouts
+        TcpSettings current = listener.context().settings();
+        if (current.accessLog()) { // the current generation's flag, as for timeouts
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
             Backend b = backend;
-            StringBuilder line = new StringBuilder(192)
-                    .append("access protocol=tcp client_ip=").append(format(clientAddress))
-                    .append(" backend=").append(b == null ? "-" : b.id())
-                    .append(" bytes_sent=").append(bytesSent)
-                    .append(" bytes_received=").append(bytesReceived)
-                    .append(" duration_ms=").append(ms)
-                    .append(" reason=").append(why);
-            if (error != null) {
-                line.append(" error=\"").append(error).append('"');
-            }
-            AccessLog.write(line.toString());
+            AccessLog.write(accessLine(current.service(), clientAddress, b == null ? "-" : b.id(),
+                    bytesSent, bytesReceived, ms, why, error));
         }
+    }
+
+    /**
+     * The access line in the SPEC's logfmt, with nginx's meaning of the byte counters:
+     * {@code bytes_sent} went to the client, {@code bytes_received} came from it.
+     *
+     * @param error what went wrong, quoted at the end; null for none
+     */
+    static String accessLine(String service, InetSocketAddress client, String backend, long bytesSent,
+            long bytesReceived, long durationMillis, String reason, String error) {
+        StringBuilder line = new StringBuilder(192)
+                .append("access protocol=tcp service=").append(service)
+                .append(" client_ip=").append(format(client))
+                .append(" backend=").append(backend)
+                .append(" bytes_sent=").append(bytesSent)
+                .append(" bytes_received=").append(bytesReceived)
+                .append(" duration_ms=").append(durationMillis)
+                .append(" reason=").append(reason);
+        if (error != null) {
+            line.append(" error=\"").append(error).append('"');
+        }
+        return line.toString();
     }
 
     static String format(InetSocketAddress a) {

@@ -3,6 +3,7 @@ package dev.aegis.tcp;
 import dev.aegis.config.ServiceConfig;
 import dev.aegis.config.TrafficConfig;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * What the TCP data path needs from one config generation, resolved once so that no
@@ -16,6 +17,9 @@ import java.time.Duration;
  * @param maxConnections   open connections for the whole listener, 0 = unlimited
  * @param bytesPerSecond   bandwidth per connection and direction, 0 = unlimited
  * @param accessLog        log one line per finished connection
+ * @param service          the name of the service the listener belongs to (SPEC §9): written as
+ *                         {@code service=} in access lines and the listener's log lines;
+ *                         {@value #DEFAULT_SERVICE} for a {@code proxy:} file
  */
 public record TcpSettings(
         Duration connectTimeout,
@@ -24,8 +28,24 @@ public record TcpSettings(
         int retries,
         int maxConnections,
         long bytesPerSecond,
-        boolean accessLog) {
+        boolean accessLog,
+        String service) {
 
+    /** The service name of a {@code proxy:} file. */
+    public static final String DEFAULT_SERVICE = "default";
+
+    public TcpSettings {
+        Objects.requireNonNull(service, "service");
+    }
+
+    /** Settings of the service named {@value #DEFAULT_SERVICE}. */
+    public TcpSettings(Duration connectTimeout, Duration idleTimeout, Duration readTimeout, int retries,
+            int maxConnections, long bytesPerSecond, boolean accessLog) {
+        this(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond, accessLog,
+                DEFAULT_SERVICE);
+    }
+
+    /** The settings of one service. */
     public static TcpSettings from(ServiceConfig service, boolean accessLog) {
         TrafficConfig t = service.traffic();
         return new TcpSettings(
@@ -35,6 +55,13 @@ public record TcpSettings(
                 t.retries(),
                 t.maxConnections(),
                 t.rateLimit().perConnection().bytesPerSecond(),
-                accessLog);
+                accessLog,
+                service.name());
+    }
+
+    /** These settings for the service named {@code name}. */
+    public TcpSettings withService(String name) {
+        return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
+                accessLog, name);
     }
 }

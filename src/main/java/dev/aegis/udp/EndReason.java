@@ -10,6 +10,8 @@ enum EndReason {
     BACKEND_UNHEALTHY("backend_unhealthy"),
     /** The connected backend socket reported an error (ICMP port unreachable and the like). */
     BACKEND_ERROR("backend_error"),
+    /** As many replies came back as {@code udp.responses} allows (a DNS answer): the exchange is over. */
+    RESPONSES("responses"),
     /** The listener was closed (shutdown, or its address changed at reload). */
     LISTENER_CLOSED("listener_closed");
 

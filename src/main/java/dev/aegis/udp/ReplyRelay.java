@@ -53,8 +53,8 @@ final class ReplyRelay implements Runnable {
      * Starts watching a new session's backend channel. Since JDK 11 {@code register} does not wait
      * for a select in progress; the wakeup makes the selector pick the new channel up now.
      */
-    void register(UdpSession session) throws ClosedChannelException {
-        session.channel.register(selector, SelectionKey.OP_READ, session);
+    void register(BackendLeg leg) throws ClosedChannelException {
+        leg.channel.register(selector, SelectionKey.OP_READ, leg);
         selector.wakeup();
     }
 
@@ -107,25 +107,35 @@ final class ReplyRelay implements Runnable {
     }
 
     private void relay(SelectionKey key) {
-        UdpSession s = (UdpSession) key.attachment();
+        BackendLeg leg = (BackendLeg) key.attachment();
+        UdpSession s = leg.session;
         ByteBuffer buf = buffer;
         for (int i = 0; i < BURST; i++) {
             buf.clear();
             try {
-                if (s.channel.receive(buf) == null) {
+                if (leg.channel.receive(buf) == null) {
                     return; // drained
                 }
             } catch (ClosedChannelException e) {
-                return; // the session ended meanwhile
+                return; // the session (or this leg) ended meanwhile
             } catch (IOException e) {
                 // typically PortUnreachableException: an ICMP error for an earlier datagram
-                owner.backendFailed(s, e);
+                owner.legFailed(leg, e);
                 return;
+            }
+            boolean last = s.replyReceived();
+            if (last) {
+                // Out of the table before the client has the reply: a datagram it sends once it
+                // has it opens a new session rather than going into this closing one.
+                owner.retire(s);
             }
             buf.flip();
             int len = buf.remaining();
             try {
                 listen.send(buf, s.client);
+                s.countToClient(len, System.nanoTime());
+                packetsToClients++;
+                bytesToClients += len;
             } catch (ClosedChannelException e) {
                 return; // the listener is closing
             } catch (IOException e) {
@@ -134,13 +144,15 @@ final class ReplyRelay implements Runnable {
                     LOG.debug("udp reply not sent listener={} client={} error=\"{}\"",
                             owner.name(), UdpSession.format(s.client), e.toString());
                 }
-                continue;
             }
-            s.countToClient(len, System.nanoTime());
-            packetsToClients++;
-            bytesToClients += len;
-            if (!s.outcomeReported()) {
+            if (s.perPacket) {
+                leg.backend.recordSuccess(); // per datagram, as its requests are counted
+            } else if (!s.outcomeReported()) {
                 owner.backendAnswered(s);
+            }
+            if (last) {
+                owner.end(s, EndReason.RESPONSES);
+                return;
             }
         }
     }

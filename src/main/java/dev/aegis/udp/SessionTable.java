@@ -55,9 +55,19 @@ final class SessionTable {
     }
 
     /**
-     * Ends a session once: out of the table, channel closed, backend slot released, counted and
-     * logged. A session that ends without a socket error counts as a success for its backend's
-     * circuit (one-way protocols never reply; a half-open trial must still be decided).
+     * Takes a session out of the table before it ends, so that the client's next datagram opens a
+     * new one instead of going to a session about to close (see {@code ReplyRelay}, which ends a
+     * session at its last allowed reply).
+     */
+    void retire(UdpSession s) {
+        sessions.remove(s.client, s);
+    }
+
+    /**
+     * Ends a session once: out of the table, channels closed, a sticky session's backend slot
+     * released, counted and logged. A sticky session that ends without a socket error counts as a
+     * success for its backend's circuit (one-way protocols never reply; a half-open trial must
+     * still be decided). A per-packet session holds no slot and reports per datagram.
      *
      * @return true if this call ended it
      */
@@ -66,11 +76,14 @@ final class SessionTable {
             return false;
         }
         sessions.remove(s.client, s); // this very session, not a newer one for the same client
-        UdpSession.closeQuietly(s.channel);
+        s.closeLegs();
         channelClosed.run();
-        s.backend.release();
-        if (reason != EndReason.BACKEND_ERROR && s.claimOutcome()) {
-            s.backend.recordSuccess();
+        Backend b = s.backend();
+        if (b != null) {
+            b.release();
+            if (reason != EndReason.BACKEND_ERROR && s.claimOutcome()) {
+                b.recordSuccess();
+            }
         }
         ended.increment();
         if (reason == EndReason.IDLE_TIMEOUT) {
@@ -83,13 +96,21 @@ final class SessionTable {
     }
 
     /**
-     * Ends sessions that are idle for {@code idleNanos}, whose backend left the pool (draining)
-     * or whose backend is unhealthy while a healthy one exists ({@code someHealthy}).
+     * Ends sessions that are idle for {@code idleNanos}, and sticky sessions whose backend left the
+     * pool (draining) or is unhealthy while a healthy one exists ({@code someHealthy}). A
+     * per-packet session only loses its legs to backends that left the pool: its datagrams are
+     * balanced past unhealthy backends anyway.
      */
     void sweep(long now, long idleNanos, boolean someHealthy, boolean accessLog) {
         for (UdpSession s : sessions.values()) {
-            Backend b = s.backend;
-            if (b.isDraining()) {
+            Backend b = s.backend();
+            if (b == null) {
+                if (now - s.lastSeenNanos() >= idleNanos) {
+                    end(s, EndReason.IDLE_TIMEOUT, accessLog);
+                } else if (s.closeLegsOfDrainingBackends()) {
+                    channelClosed.run();
+                }
+            } else if (b.isDraining()) {
                 end(s, EndReason.BACKEND_REMOVED, accessLog);
             } else if (!b.isHealthy() && someHealthy) {
                 end(s, EndReason.BACKEND_UNHEALTHY, accessLog);

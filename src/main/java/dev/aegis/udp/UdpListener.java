@@ -39,8 +39,13 @@ import org.slf4j.LoggerFactory;
  * TCP); every later datagram of that client goes to the same backend, and the backend's replies go
  * back to the client from the listen address. A session ends when it was idle for
  * {@link UdpSettings#sessionTimeout()}, when its backend is removed from the pool or fails its
- * health check, when the backend socket reports an error, or when the listener closes; each end
- * writes one access line.
+ * health check, when the backend socket reports an error, when {@link UdpSettings#responses()}
+ * replies came back, or when the listener closes; each end writes one access line.
+ *
+ * <p>With {@link UdpSettings#perPacket()} a client's session is not bound to one backend: every
+ * datagram is balanced on its own and leaves through the session's connected channel to the backend
+ * picked ({@link BackendLeg}, one per backend used), and every reply still goes to the client. A
+ * backend whose address has port 0 is reached on this listener's own port.
  *
  * <h2>Threads</h2>
  * A listener runs exactly three platform threads whatever the number of sessions:
@@ -60,15 +65,15 @@ import org.slf4j.LoggerFactory;
  * largest datagram, 64 KiB per session; see {@link ReplyRelay}. Measured with 10,000 sessions on
  * JDK 25: about 1.3 KB of Java heap per session (mostly the JDK's channel and selection key) and
  * about 0.1 KB of native memory (the channel's socket-address buffers), plus the kernel's socket.
- * Each session holds one file descriptor, so {@code udp_max_sessions} must stay below the
- * process's open-file limit.
+ * Each session holds one file descriptor (a per-packet session one per backend it has used), so
+ * {@code udp_max_sessions} must stay below the process's open-file limit.
  *
  * <h2>Allocation</h2>
  * Forwarding allocates nothing per datagram in steady state except what the JDK's
  * {@link DatagramChannel#receive} does: it caches the sender's {@link InetSocketAddress} and only
  * decodes a new one (about 100 bytes, dying young) when the sender differs from the previous
  * datagram's. Session lookup, counters and both sends allocate nothing. (An empty datagram from a
- * client is the exception: it goes out through a short-lived second socket, see forwardEmpty.)
+ * client is the exception: it goes out through a short-lived second socket, see sendEmpty.)
  */
 public final class UdpListener implements AutoCloseable {
 
@@ -103,6 +108,8 @@ public final class UdpListener implements AutoCloseable {
 
     private DatagramChannel listen;
     private volatile InetSocketAddress local;
+    /** The bound port: what a port-less backend is reached on (SPEC §9). */
+    private int listenPort;
     private Selector selector;
     private ReplyRelay relay;
     private Thread reader;
@@ -125,6 +132,12 @@ public final class UdpListener implements AutoCloseable {
     private final Attempts.Step<InetSocketAddress> openOnBackend = this::openOn;
     /** Reader thread only: the session {@link #openOn} opened, handed back to {@link #openSession}. */
     private UdpSession opened;
+    /** The per-packet step of {@link Attempts}, made once like {@link #openOnBackend}. */
+    private final Attempts.Step<UdpSession> sendOnBackend = this::sendOn;
+    /** Reader thread only: the datagram {@link #sendOn} passes on. */
+    private ByteBuffer pending;
+    /** Reader thread only: {@link #sendOn} found its session ended; the datagram opens a new one. */
+    private boolean sessionGone;
 
     /**
      * @param bind     the listen address ({@code proxy.listen.udp}); port 0 picks a free port
@@ -172,6 +185,7 @@ public final class UdpListener implements AutoCloseable {
             }
             listen = ch;
             local = (InetSocketAddress) ch.getLocalAddress();
+            listenPort = local.getPort();
             selector = sel;
             relay = new ReplyRelay(sel, ch, this, datagramsUnsent);
             String port = Integer.toString(local.getPort());
@@ -186,8 +200,10 @@ public final class UdpListener implements AutoCloseable {
         } finally {
             lifecycle.unlock();
         }
-        LOG.info("udp listener started listener={} pool={} udp_session={} max_sessions={}",
-                name(), pool.name(), dev.aegis.config.Durations.format(settings.sessionTimeout()), settings.maxSessions());
+        UdpSettings st = settings;
+        LOG.info("udp listener started listener={} service={} pool={} udp_session={} max_sessions={} responses={} per_packet={}",
+                name(), st.service(), pool.name(), dev.aegis.config.Durations.format(st.sessionTimeout()),
+                st.maxSessions(), st.responses(), st.perPacket());
     }
 
     /** The bound address (with the real port when the configured port was 0). */
@@ -266,7 +282,7 @@ public final class UdpListener implements AutoCloseable {
         relay.stop(); // the relay thread closes the selector when it leaves
         // A session the reader opens from here on sees `closed` and ends itself (see bind).
         table.endAll(EndReason.LISTENER_CLOSED, settings.accessLog());
-        LOG.info("udp listener closed listener={}", name());
+        LOG.info("udp listener closed listener={} service={}", name(), settings.service());
     }
 
     /** The listener's name in logs: its bound address, or the configured one before binding. */
@@ -299,7 +315,7 @@ public final class UdpListener implements AutoCloseable {
                 if (!ch.isOpen()) {
                     return;
                 }
-                LOG.warn("udp receive failed listener={} error=\"{}\"", name(), e.toString());
+                LOG.warn("udp receive failed listener={} service={} error=\"{}\"", name(), settings.service(), e.toString());
                 continue;
             }
             if (from == null) {
@@ -309,7 +325,7 @@ public final class UdpListener implements AutoCloseable {
             try {
                 route((InetSocketAddress) from, buf);
             } catch (RuntimeException e) {
-                LOG.error("udp datagram routing bug listener={}", name(), e);
+                LOG.error("udp datagram routing bug listener={} service={}", name(), settings.service(), e);
             }
         }
     }
@@ -344,12 +360,22 @@ public final class UdpListener implements AutoCloseable {
             droppedPacketRate.increment(); // over per_connection.packets_per_second: dropped, as nginx's limit would
             return true;
         }
+        if (s.perPacket) {
+            return forwardPerPacket(s, datagram, len, now);
+        }
+        BackendLeg leg = s.leg;
         if (len == 0) {
-            return forwardEmpty(s, datagram, now);
+            try {
+                sendEmpty(leg, datagram);
+            } catch (ClosedChannelException e) {
+                return false; // the session's channel was closed: it ended
+            }
+            s.countFromClient(0, now);
+            return true;
         }
         int n;
         try {
-            n = s.channel.write(datagram);
+            n = leg.channel.write(datagram);
         } catch (ClosedChannelException e) {
             return false;
         } catch (IOException e) {
@@ -365,42 +391,150 @@ public final class UdpListener implements AutoCloseable {
     }
 
     /**
-     * Sends an empty datagram to the session's backend. The JDK skips the system call for an empty
-     * write on a connected channel (and {@code send} on a connected channel is such a write), so it
-     * goes out through a second, unconnected socket bound to the session's own address (both have
-     * SO_REUSEADDR, see {@link UdpSession#open}): the backend sees it come from the session's port, and its reply still reaches
-     * the connected session channel, which the kernel prefers for datagrams from its peer. Rare, so
-     * the extra socket (and its allocation) per empty datagram does not matter.
+     * Per packet: balances this one datagram ({@link Attempts} over the pool, so unhealthy,
+     * draining, full and circuit-open backends are skipped, and a backend whose leg reports an
+     * error is charged a failure and the next one is tried).
      *
-     * @return false if the session turned out to be ended
+     * @return false if the session turned out to be ended; the datagram was not consumed
      */
-    private boolean forwardEmpty(UdpSession s, ByteBuffer empty, long now) {
+    private boolean forwardPerPacket(UdpSession s, ByteBuffer datagram, int len, long now) {
+        pending = datagram;
+        sessionGone = false;
+        Attempts.Result result = Attempts.run(pool.current(), s.clientHash, Integer.MAX_VALUE, sendOnBackend, s);
+        pending = null;
+        if (result == Attempts.Result.CONNECTED) {
+            s.countFromClient(len, now);
+            return true;
+        }
+        if (sessionGone) {
+            return false;
+        }
+        if (result == Attempts.Result.LOCAL_FAILURE) {
+            droppedLocalError.increment();
+        } else {
+            droppedNoBackend.increment();
+        }
+        return true;
+    }
+
+    /**
+     * One datagram of a per-packet session to {@code b}, whose slot {@link Attempts} took for it.
+     * What counts as a request to the backend is the datagram: the slot is given back as soon as
+     * the datagram is handed to the kernel, so {@code total_connections} counts datagrams and
+     * {@code active_connections} stays near 0 (a UDP datagram has no lifetime to hold a slot for;
+     * {@code max_connections} therefore does not limit per-packet traffic). A failure is a send
+     * error here or an ICMP error read by the relay (one per error the kernel reports); a
+     * success is each reply ({@link ReplyRelay}). The leg to {@code b} is opened on first use.
+     */
+    private Attempts.Outcome sendOn(Backend b, UdpSession s) {
+        if (s.isEnded()) {
+            sessionGone = true;
+            return Attempts.Outcome.SKIPPED;
+        }
+        InetSocketAddress target = b.targetFor(listenPort);
+        BackendLeg leg = s.legTo(b, target);
+        if (leg == null) {
+            DatagramChannel ch;
+            try {
+                ch = channels.open(familyOf(target));
+            } catch (IOException e) {
+                localFailure(e);
+                return Attempts.Outcome.LOCAL_FAILURE;
+            }
+            try {
+                leg = BackendLeg.open(s, b, ch, target);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("udp backend socket failed listener={} service={} backend={} error=\"{}\"",
+                        name(), s.service, b.id(), e.toString());
+                return Attempts.Outcome.BACKEND_FAILED;
+            }
+            try {
+                relay.register(leg);
+            } catch (IOException | RuntimeException e) {
+                leg.close(); // only when the listener is closing under us
+                return Attempts.Outcome.SKIPPED;
+            }
+            BackendLeg replaced = s.addLeg(leg);
+            if (replaced != null) {
+                replaced.close();
+                channelClosed();
+            }
+            // end() closes the legs it sees; one added after it looked is closed here
+            if (s.isEnded()) {
+                leg.close();
+                sessionGone = true;
+                return Attempts.Outcome.SKIPPED;
+            }
+        }
+        ByteBuffer datagram = pending;
+        if (datagram.remaining() == 0) {
+            try {
+                sendEmpty(leg, datagram);
+            } catch (ClosedChannelException e) {
+                sessionGone = s.isEnded();
+                return Attempts.Outcome.SKIPPED; // the leg was closed (sweep, error): another backend
+            }
+            b.release();
+            return Attempts.Outcome.CONNECTED;
+        }
+        int n;
+        try {
+            n = leg.channel.write(datagram);
+        } catch (ClosedChannelException e) {
+            sessionGone = s.isEnded();
+            return Attempts.Outcome.SKIPPED;
+        } catch (IOException e) {
+            // an ICMP error for an earlier datagram: the backend is charged (Attempts), its leg is
+            // closed (the next datagram for it opens a fresh one), this datagram tries another
+            legClosed(leg, e);
+            return Attempts.Outcome.BACKEND_FAILED;
+        }
+        b.release();
+        if (n == 0) {
+            datagramsUnsent.increment(); // the backend socket's send buffer was full
+        }
+        return Attempts.Outcome.CONNECTED;
+    }
+
+    /**
+     * Sends an empty datagram from a leg's port to its backend. The JDK skips the system call for
+     * an empty write on a connected channel (and {@code send} on a connected channel is such a
+     * write), so it goes out through a second, unconnected socket bound to the leg's own address
+     * (both have SO_REUSEADDR, see {@link BackendLeg#open}): the backend sees it come from the
+     * leg's port, and its reply still reaches the connected leg channel, which the kernel prefers
+     * for datagrams from its peer. Rare, so the extra socket (and its allocation) per empty
+     * datagram does not matter. A failure is counted here ({@code datagramsUnsent}, or
+     * {@code droppedLocalError} with no descriptor left).
+     *
+     * @throws ClosedChannelException if the leg's channel was closed (its session ended)
+     */
+    private void sendEmpty(BackendLeg leg, ByteBuffer empty) throws ClosedChannelException {
         DatagramChannel side;
         try {
-            side = channels.open(familyOf(s.target));
+            side = channels.open(familyOf(leg.target));
         } catch (IOException e) {
             droppedLocalError.increment();
             localFailure(e);
-            return true;
+            return;
         }
         try {
             side.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            side.bind(s.channel.getLocalAddress());
-            side.send(empty, s.target);
+            side.bind(leg.channel.getLocalAddress());
+            side.send(empty, leg.target);
         } catch (ClosedChannelException e) {
-            return false; // the session's channel was closed: it ended
+            if (!leg.isOpen()) {
+                throw e;
+            }
+            datagramsUnsent.increment();
         } catch (IOException e) {
             datagramsUnsent.increment();
             if (LOG.isDebugEnabled()) {
                 LOG.debug("udp empty datagram not sent listener={} client={} error=\"{}\"",
-                        name(), UdpSession.format(s.client), e.toString());
+                        name(), UdpSession.format(leg.session.client), e.toString());
             }
-            return true;
         } finally {
             UdpSession.closeQuietly(side);
         }
-        s.countFromClient(0, now);
-        return true;
     }
 
     private UdpSession openSession(InetSocketAddress client) {
@@ -417,6 +551,9 @@ public final class UdpListener implements AutoCloseable {
             return null;
         }
         int hash = Balancers.hashClient(client.getAddress()); // the same hash as TCP: a client sticks alike
+        if (st.perPacket()) {
+            return openPerPacket(client, hash, st);
+        }
         opened = null;
         // every eligible backend is tried once: UDP has no retry limit of its own
         Attempts.Result result = Attempts.run(pool.current(), hash, Integer.MAX_VALUE, openOnBackend, client);
@@ -436,13 +573,24 @@ public final class UdpListener implements AutoCloseable {
         return null;
     }
 
+    /** A per-packet session: no backend yet, each datagram picks one ({@link #sendOn}). */
+    private UdpSession openPerPacket(InetSocketAddress client, int hash, UdpSettings st) {
+        UdpSession s = UdpSession.perPacket(client, st.packetBuckets().get(), st.responses(), hash, st.service());
+        table.add(s);
+        if (closed) {
+            end(s, EndReason.LISTENER_CLOSED); // close() may have swept the table before s was in it
+            return null;
+        }
+        return s;
+    }
+
     /**
      * One session opened on a backend whose slot is held ({@link Attempts}); leaves the session in
      * {@link #opened}. Opening the channel is local (a failure there is not the backend's);
      * connecting it to the backend is the backend's.
      */
     private Attempts.Outcome openOn(Backend b, InetSocketAddress client) {
-        InetSocketAddress target = b.address();
+        InetSocketAddress target = b.targetFor(listenPort); // a port-less backend: the port the client reached
         DatagramChannel ch;
         try {
             ch = channels.open(familyOf(target));
@@ -467,8 +615,8 @@ public final class UdpListener implements AutoCloseable {
         long now = System.nanoTime();
         long previous = lastLocalFailure.getAndSet(now);
         if (previous == 0 || now - previous > EPISODE_NANOS) {
-            LOG.warn("cannot open a backend socket, dropping new sessions listener={} error=\"{}\"",
-                    name(), e.getMessage());
+            LOG.warn("cannot open a backend socket, dropping new sessions listener={} service={} error=\"{}\"",
+                    name(), settings.service(), e.getMessage());
         }
     }
 
@@ -482,20 +630,22 @@ public final class UdpListener implements AutoCloseable {
      * closes the channel on failure ({@link Attempts} gives the slot back).
      */
     private Attempts.Outcome bind(InetSocketAddress client, Backend b, DatagramChannel ch, InetSocketAddress target) {
+        UdpSettings st = settings;
         UdpSession s;
         try {
-            s = UdpSession.open(client, b, ch, target, settings.packetBuckets().get());
+            s = UdpSession.open(client, b, ch, target, st.packetBuckets().get(), st.responses(), st.service());
         } catch (IOException | RuntimeException e) {
             UdpSession.closeQuietly(ch);
             // IOException, or UnresolvedAddressException when the backend's name did not resolve
-            LOG.warn("udp backend socket failed listener={} backend={} error=\"{}\"", name(), b.id(), e.toString());
+            LOG.warn("udp backend socket failed listener={} service={} backend={} error=\"{}\"",
+                    name(), st.service(), b.id(), e.toString());
             return Attempts.Outcome.BACKEND_FAILED;
         }
         try {
-            relay.register(s);
+            relay.register(s.leg);
         } catch (IOException | RuntimeException e) {
             // only when the listener is closing under us
-            UdpSession.closeQuietly(s.channel);
+            s.leg.close();
             return Attempts.Outcome.SKIPPED;
         }
         table.add(s);
@@ -517,19 +667,48 @@ public final class UdpListener implements AutoCloseable {
     /** The backend socket reported an error: one failure for the circuit breaker, and the session ends. */
     void backendFailed(UdpSession s, IOException e) {
         if (s.claimOutcome()) {
-            s.backend.recordFailure();
+            s.leg.backend.recordFailure();
         }
         if (LOG.isDebugEnabled()) {
             LOG.debug("udp backend error listener={} client={} backend={} error=\"{}\"",
-                    name(), UdpSession.format(s.client), s.backend.id(), e.toString());
+                    name(), UdpSession.format(s.client), s.leg.backend.id(), e.toString());
         }
         end(s, EndReason.BACKEND_ERROR);
+    }
+
+    /**
+     * The relay read an error on a leg. A sticky session ends ({@link #backendFailed}); a
+     * per-packet session charges the backend one failure and closes only that leg: its next
+     * datagram for that backend (if the circuit still lets one through) opens a fresh leg.
+     */
+    void legFailed(BackendLeg leg, IOException e) {
+        if (!leg.session.perPacket) {
+            backendFailed(leg.session, e);
+            return;
+        }
+        leg.backend.recordFailure();
+        legClosed(leg, e);
+    }
+
+    /** Closes one leg of a per-packet session after an error; the session carries on. */
+    private void legClosed(BackendLeg leg, IOException e) {
+        leg.close();
+        channelClosed();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("udp backend error listener={} client={} backend={} error=\"{}\"",
+                    name(), UdpSession.format(leg.session.client), leg.backend.id(), e.toString());
+        }
+    }
+
+    /** Takes a session out of the table ahead of its end ({@link SessionTable#retire}). */
+    void retire(UdpSession s) {
+        table.retire(s);
     }
 
     /** The backend replied: one success for the circuit breaker (closes a half-open circuit). */
     void backendAnswered(UdpSession s) {
         if (s.claimOutcome()) {
-            s.backend.recordSuccess();
+            s.leg.backend.recordSuccess();
         }
     }
 
@@ -564,7 +743,7 @@ public final class UdpListener implements AutoCloseable {
         try {
             sweep();
         } catch (Exception e) {
-            LOG.error("udp session sweep failed listener={}", name(), e);
+            LOG.error("udp session sweep failed listener={} service={}", name(), settings.service(), e);
         } finally {
             if (!closed) {
                 scheduleSweep();

@@ -7,30 +7,41 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
- * One client address bound to one backend: the NAT entry of a UDP listener. It owns a
- * non-blocking {@link DatagramChannel} connected to the backend, so the kernel filters replies by
- * source and reports ICMP errors (port unreachable) on it; replies are read by the listener's
- * single {@code ReplyRelay} thread, so a session owns no thread and no buffer.
+ * One client address and its way to the backends: the NAT entry of a UDP listener. Its datagrams
+ * leave through {@link BackendLeg}s, connected backend channels whose replies the listener's single
+ * {@code ReplyRelay} thread reads, so a session owns no thread and no buffer. Two modes, fixed when
+ * the session opens:
+ * <ul>
+ *   <li><b>sticky</b> (the default): one leg to the backend the balancer chose for the first
+ *       datagram; the session holds a slot on that backend ({@link Backend#tryAcquire()}) until it
+ *       ends, as a TCP connection does.</li>
+ *   <li><b>per packet</b> ({@code udp.per_packet}): every datagram is balanced on its own; the
+ *       session opens a leg per backend on first use and holds no backend slot (each datagram takes
+ *       and gives back one, see {@code UdpListener}).</li>
+ * </ul>
  *
  * <p>Counters have exactly one writer each: the listener's reader thread writes the "from client"
- * pair, the relay thread the "to client" pair. A volatile read-increment-write is therefore exact
- * without a compare-and-set, and the admin API reads consistent values.
+ * pair and the legs, the relay thread the "to client" pair and the reply count. A volatile
+ * read-increment-write is therefore exact without a compare-and-set, and the admin API reads
+ * consistent values.
  *
  * <p>States: OPEN -> ENDED, once ({@link #markEnded()} wins for exactly one caller: the sweeper, the
- * reader on a send error, the relay on a receive error, or {@code close()}). Independently the
- * circuit breaker hears about the session once ({@link #claimOutcome()}): a failure on the first
- * socket error, else a success on the first reply or at the end.
+ * reader on a send error, the relay on a receive error or the last allowed reply, or
+ * {@code close()}). Independently the circuit breaker hears about a sticky session once
+ * ({@link #claimOutcome()}): a failure on the first socket error, else a success on the first
+ * reply or at the end.
  */
 final class UdpSession {
 
     private static final int ENDED = 1;
     private static final int OUTCOME_REPORTED = 2;
     private static final VarHandle STATE;
+    private static final BackendLeg[] NO_LEGS = {};
 
     static {
         try {
@@ -41,59 +52,161 @@ final class UdpSession {
     }
 
     final InetSocketAddress client;
-    final Backend backend;
-    final DatagramChannel channel;
-    /** The backend address {@link #channel} is connected to. */
-    final InetSocketAddress target;
     final long createdNanos;
     /** per_connection.packets_per_second of this session; TokenBucket.UNLIMITED when off. */
     final TokenBucket packetLimit;
+    /** {@code udp.responses} when the session opened: replies after which it ends; 0 = no limit. */
+    final int responseLimit;
+    /** {@code udp.per_packet} when the session opened. */
+    final boolean perPacket;
+    /** What a per-packet pick keys on (consistent hashing): the client IP's hash, computed once. */
+    final int clientHash;
+    final String service;
+    /** Sticky: the one leg. Per packet: null. */
+    final BackendLeg leg;
 
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
+    /** Sticky: {@code {leg}}. Per packet: one per backend used; copied on write by the reader thread. */
+    private volatile BackendLeg[] legs = NO_LEGS;
     private volatile long lastSeenNanos;
     private volatile long packetsFromClient;
     private volatile long bytesFromClient;
     private volatile long packetsToClient;
     private volatile long bytesToClient;
+    /** Relay thread only: datagrams that came back from the backend(s), relayed or not. */
+    private int replies;
 
-    private UdpSession(InetSocketAddress client, Backend backend, DatagramChannel channel, InetSocketAddress target,
-            long now, TokenBucket packetLimit) {
+    private UdpSession(InetSocketAddress client, long now, TokenBucket packetLimit, int responseLimit,
+            boolean perPacket, int clientHash, String service, Backend backend, DatagramChannel ch,
+            InetSocketAddress target) throws IOException {
         this.client = client;
-        this.packetLimit = packetLimit;
-        this.backend = backend;
-        this.channel = channel;
-        this.target = target;
         this.createdNanos = now;
         this.lastSeenNanos = now;
-    }
-
-    /**
-     * Connects a freshly opened backend-facing channel (made non-blocking) to the backend's
-     * address. The caller opened {@code ch} (opening it is a local matter: a failure there is not
-     * the backend's) and holds a slot on the backend ({@link Backend#tryAcquire()}). On failure the
-     * channel is closed.
-     *
-     * @param target the backend's current address, which {@code ch}'s protocol family was chosen for
-     */
-    static UdpSession open(InetSocketAddress client, Backend backend, DatagramChannel ch, InetSocketAddress target,
-            TokenBucket packetLimit) throws IOException {
-        try {
-            ch.configureBlocking(false);
-            ch.connect(target);
-            // Lets an empty datagram go out from this port through a second socket (the JDK sends
-            // nothing for an empty write on a connected channel; see UdpListener.forwardEmpty).
-            // Only after connect() has bound the port: with SO_REUSEADDR already set at bind time,
-            // Linux may give two sessions the same ephemeral port, and their replies would cross.
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            return new UdpSession(client, backend, ch, target, System.nanoTime(), packetLimit);
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(ch);
-            throw e;
+        this.packetLimit = packetLimit;
+        this.responseLimit = responseLimit;
+        this.perPacket = perPacket;
+        this.clientHash = clientHash;
+        this.service = service;
+        if (ch != null) {
+            this.leg = BackendLeg.open(this, backend, ch, target);
+            this.legs = new BackendLeg[] {leg};
+        } else {
+            this.leg = null;
         }
     }
 
-    /** Reader thread only: one datagram from the client was handed to the backend socket. */
+    /** A sticky session without a response limit, in the service named {@value UdpSettings#DEFAULT_SERVICE}. */
+    static UdpSession open(InetSocketAddress client, Backend backend, DatagramChannel ch, InetSocketAddress target,
+            TokenBucket packetLimit) throws IOException {
+        return open(client, backend, ch, target, packetLimit, 0, UdpSettings.DEFAULT_SERVICE);
+    }
+
+    /**
+     * A sticky session: connects a freshly opened backend-facing channel (made non-blocking) to the
+     * backend's address. The caller opened {@code ch} and holds a slot on the backend
+     * ({@link Backend#tryAcquire()}). On failure the channel is closed.
+     *
+     * @param target where the backend is reached from this listener, which {@code ch}'s protocol
+     *               family was chosen for
+     */
+    static UdpSession open(InetSocketAddress client, Backend backend, DatagramChannel ch, InetSocketAddress target,
+            TokenBucket packetLimit, int responseLimit, String service) throws IOException {
+        return new UdpSession(client, System.nanoTime(), packetLimit, responseLimit, false, 0, service,
+                backend, ch, target);
+    }
+
+    /** A per-packet session: no leg yet, the first datagram opens one. */
+    static UdpSession perPacket(InetSocketAddress client, TokenBucket packetLimit, int responseLimit, int clientHash,
+            String service) {
+        try {
+            return new UdpSession(client, System.nanoTime(), packetLimit, responseLimit, true, clientHash, service,
+                    null, null, null);
+        } catch (IOException e) {
+            throw new AssertionError("no channel, nothing to connect", e);
+        }
+    }
+
+    // ---- legs ----
+
+    /**
+     * Reader thread: the open leg to {@code backend} that is connected to {@code target}, or null.
+     * A linear scan over a handful of legs; allocates nothing.
+     */
+    BackendLeg legTo(Backend backend, InetSocketAddress target) {
+        for (BackendLeg l : legs) {
+            if (l.backend == backend && l.target == target && l.isOpen()) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Reader thread: adds a freshly opened leg; one to the same backend (closed, or connected to
+     * an address the backend no longer has) is replaced.
+     *
+     * @return the replaced leg, which the caller closes; or null
+     */
+    BackendLeg addLeg(BackendLeg added) {
+        BackendLeg[] current = legs;
+        for (int i = 0; i < current.length; i++) {
+            if (current[i].backend == added.backend) {
+                BackendLeg[] next = current.clone();
+                next[i] = added;
+                legs = next;
+                return current[i];
+            }
+        }
+        BackendLeg[] next = Arrays.copyOf(current, current.length + 1);
+        next[current.length] = added;
+        legs = next;
+        return null;
+    }
+
+    /** Closes every leg (the session ends). */
+    void closeLegs() {
+        for (BackendLeg l : legs) {
+            l.close();
+        }
+    }
+
+    /**
+     * Sweeper: closes the legs to backends that left the pool, so their descriptors do not wait
+     * for the session to end. @return true if one was closed
+     */
+    boolean closeLegsOfDrainingBackends() {
+        boolean closed = false;
+        for (BackendLeg l : legs) {
+            if (l.backend.isDraining() && l.isOpen()) {
+                l.close();
+                closed = true;
+            }
+        }
+        return closed;
+    }
+
+    /** Sticky: its backend. Per packet: null. */
+    Backend backend() {
+        return leg == null ? null : leg.backend;
+    }
+
+    /** The backends in the access line and admin API: sticky its one, per packet those used so far. */
+    String backendIds() {
+        BackendLeg[] ls = legs;
+        if (ls.length == 0) {
+            return "-";
+        }
+        StringBuilder ids = new StringBuilder(ls[0].backend.id());
+        for (int i = 1; i < ls.length; i++) {
+            ids.append(',').append(ls[i].backend.id());
+        }
+        return ids.toString();
+    }
+
+    // ---- counters ----
+
+    /** Reader thread only: one datagram from the client was handed to a backend socket. */
     void countFromClient(int bytes, long now) {
         lastSeenNanos = now;
         packetsFromClient++;
@@ -105,6 +218,15 @@ final class UdpSession {
         lastSeenNanos = now;
         packetsToClient++;
         bytesToClient += bytes;
+    }
+
+    /**
+     * Relay thread only: one datagram came back from a backend.
+     *
+     * @return true if it is the last one {@code udp.responses} allows: the session ends with it
+     */
+    boolean replyReceived() {
+        return responseLimit > 0 && ++replies >= responseLimit;
     }
 
     long lastSeenNanos() {
@@ -126,6 +248,8 @@ final class UdpSession {
     long bytesToClient() {
         return bytesToClient;
     }
+
+    // ---- state ----
 
     boolean isEnded() {
         return ((int) STATE.getVolatile(this) & ENDED) != 0;
@@ -162,19 +286,21 @@ final class UdpSession {
     }
 
     UdpSessionView view(long now) {
-        return new UdpSessionView(client, backend.id(),
+        return new UdpSessionView(client, backendIds(),
                 Duration.ofNanos(now - createdNanos), Duration.ofNanos(Math.max(0, now - lastSeenNanos)),
                 packetsFromClient, bytesFromClient, packetsToClient, bytesToClient);
     }
 
     /**
      * The access line, in the SPEC's logfmt with nginx's meaning of the byte counters:
-     * {@code bytes_sent} went to the client, {@code bytes_received} came from it.
+     * {@code bytes_sent} went to the client, {@code bytes_received} came from it. A per-packet
+     * session names every backend it used, comma-separated.
      */
     String accessLine(EndReason reason, long now) {
         return new StringBuilder(200)
-                .append("access protocol=udp client_ip=").append(format(client))
-                .append(" backend=").append(backend.id())
+                .append("access protocol=udp service=").append(service)
+                .append(" client_ip=").append(format(client))
+                .append(" backend=").append(backendIds())
                 .append(" bytes_sent=").append(bytesToClient)
                 .append(" bytes_received=").append(bytesFromClient)
                 .append(" packets_sent=").append(packetsToClient)

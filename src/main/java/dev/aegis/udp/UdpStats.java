@@ -9,7 +9,8 @@ package dev.aegis.udp;
  * @param sessionsCreated    sessions opened
  * @param sessionsExpired    sessions ended because they were idle for {@code udp_session}
  * @param sessionsEnded      sessions ended for any reason (idle, backend removed, unhealthy or
- *                           failing, listener closed); includes {@code sessionsExpired}
+ *                           failing, {@code udp.responses} replies relayed, listener closed);
+ *                           includes {@code sessionsExpired}
  * @param droppedMaxSessions datagrams dropped because they would have opened a session beyond
  *                           {@code udp_max_sessions}
  * @param droppedNoBackend   datagrams dropped because no backend was available for a new session

@@ -36,11 +36,16 @@ final class TestServers {
 
         /** @param receiveBuffer SO_RCVBUF of the accepted sockets (a slow reader), 0 = the system's */
         Backend(int receiveBuffer, Behaviour behaviour) throws IOException {
+            this(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), receiveBuffer, behaviour);
+        }
+
+        /** A backend on {@code bind} (another loopback address, a given port). */
+        Backend(InetSocketAddress bind, int receiveBuffer, Behaviour behaviour) throws IOException {
             server = new ServerSocket();
             if (receiveBuffer > 0) {
                 server.setReceiveBufferSize(receiveBuffer); // inherited by accepted sockets
             }
-            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
+            server.bind(bind, 200);
             Thread.ofVirtual().start(() -> {
                 while (!server.isClosed()) {
                     try {
@@ -62,7 +67,7 @@ final class TestServers {
         }
 
         InetSocketAddress address() {
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
+            return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
         }
 
         int port() {
@@ -86,7 +91,12 @@ final class TestServers {
 
     /** Writes its name and closes. */
     static Backend named(String name) throws IOException {
-        return new Backend(s -> {
+        return named(name, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    /** Writes its name and closes; listens on {@code bind}. */
+    static Backend named(String name, InetSocketAddress bind) throws IOException {
+        return new Backend(bind, 0, s -> {
             s.getOutputStream().write(name.getBytes());
             s.shutdownOutput();
             s.getInputStream().transferTo(OutputStream.nullOutputStream());

@@ -33,9 +33,13 @@ final class EchoBackend implements AutoCloseable {
     private final AtomicInteger received = new AtomicInteger();
 
     private EchoBackend(String name) throws IOException {
+        this(name, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    private EchoBackend(String name, InetSocketAddress bind) throws IOException {
         this.name = name;
         this.channel = DatagramChannel.open();
-        channel.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        channel.bind(bind);
         this.address = (InetSocketAddress) channel.getLocalAddress();
         this.thread = Thread.ofPlatform().name("echo-" + name).daemon().start(this::serve);
     }
@@ -43,6 +47,11 @@ final class EchoBackend implements AutoCloseable {
     /** Answers {@code name:payload}. */
     static EchoBackend named(String name) throws IOException {
         return new EchoBackend(name);
+    }
+
+    /** Answers {@code name:payload} on {@code bind} (another loopback address, a given port). */
+    static EchoBackend named(String name, InetSocketAddress bind) throws IOException {
+        return new EchoBackend(name, bind);
     }
 
     /** Echoes every datagram unchanged. */

@@ -57,7 +57,7 @@ class SessionTableTest {
         assertFalse(table.end(s, EndReason.LISTENER_CLOSED, false), "a second end is a no-op");
 
         assertNull(table.get(s.client));
-        assertFalse(s.channel.isOpen());
+        assertFalse(s.leg.channel.isOpen());
         assertEquals(0, backend.activeConnections());
         assertEquals(1, table.ended());
         assertEquals(1, table.expired());

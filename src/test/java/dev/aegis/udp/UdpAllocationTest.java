@@ -66,6 +66,41 @@ class UdpAllocationTest {
     }
 
     @Test
+    void perPacketBalancingOverThreeBackendsAllocatesNothingInSteadyState() throws Exception {
+        EchoBackend b2 = EchoBackend.plain();
+        EchoBackend b3 = EchoBackend.plain();
+        UdpListener spread = new UdpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                EchoBackend.pool(backend, b2, b3),
+                new UdpSettings(Duration.ofSeconds(30), 0, false).withSessionMode(0, true));
+        spread.start();
+        try (TestClient c = new TestClient(spread.localAddress())) {
+            for (int i = 0; i < WARM_UP; i++) {
+                c.ask("warm-up");
+            }
+            long reader0 = threads.getThreadAllocatedBytes(spread.readerThreadId());
+            long relay0 = threads.getThreadAllocatedBytes(spread.relayThreadId());
+            for (int i = 0; i < MEASURED; i++) {
+                c.ask("measured");
+            }
+            double reader = (threads.getThreadAllocatedBytes(spread.readerThreadId()) - reader0) / (double) MEASURED;
+            double relay = (threads.getThreadAllocatedBytes(spread.relayThreadId()) - relay0) / (double) MEASURED;
+            System.out.printf("udp allocation, per packet over 3 backends: reader %.2f B/datagram, relay %.2f B/datagram%n",
+                    reader, relay);
+
+            // Each backend has its own connected leg: the relay's receive always sees the same
+            // sender per channel, so the JDK's one-entry sender cache hits (an unconnected channel
+            // shared by the three would decode a new sender address for almost every reply).
+            assertTrue(reader < 4, "reader thread allocates " + reader + " B per datagram");
+            assertTrue(relay < 4, "relay thread allocates " + relay + " B per datagram");
+            assertEquals(1, spread.sessionCount());
+        } finally {
+            spread.close();
+            b2.close();
+            b3.close();
+        }
+    }
+
+    @Test
     void alternatingClientsCostOnlyTheSenderAddressTheJdkDecodes() throws Exception {
         try (TestClient a = new TestClient(listener.localAddress());
              TestClient b = new TestClient(listener.localAddress())) {

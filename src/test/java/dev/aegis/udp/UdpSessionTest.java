@@ -40,10 +40,10 @@ class UdpSessionTest {
 
             String line = s.accessLine(EndReason.IDLE_TIMEOUT, t + Duration.ofMillis(1234).toNanos());
 
-            assertEquals("access protocol=udp client_ip=1.2.3.4:5555 backend=127.0.0.1:5001 bytes_sent=7"
+            assertEquals("access protocol=udp service=default client_ip=1.2.3.4:5555 backend=127.0.0.1:5001 bytes_sent=7"
                     + " bytes_received=120 packets_sent=1 packets_received=2 duration_ms=1234 reason=idle_timeout", line);
         } finally {
-            s.channel.close();
+            s.leg.channel.close();
         }
     }
 
@@ -58,14 +58,36 @@ class UdpSessionTest {
             for (int i = 0; i < 1000; i++) {
                 UdpSession s = open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 10_000 + i));
                 sessions.add(s);
-                ports.add(((InetSocketAddress) s.channel.getLocalAddress()).getPort());
+                ports.add(((InetSocketAddress) s.leg.channel.getLocalAddress()).getPort());
             }
         } finally {
             for (UdpSession s : sessions) {
-                s.channel.close();
+                s.leg.channel.close();
             }
         }
         assertEquals(1000, ports.size());
+    }
+
+    @Test
+    void perPacketAccessLineNamesEveryBackendUsedAndTheService() throws Exception {
+        InetSocketAddress client = new InetSocketAddress(InetAddress.getByAddress(new byte[] {1, 2, 3, 4}), 5555);
+        UdpSession s = UdpSession.perPacket(client, dev.aegis.traffic.TokenBucket.UNLIMITED, 0, 0, "syslog");
+        try {
+            assertTrue(s.accessLine(EndReason.IDLE_TIMEOUT, s.createdNanos).contains(" backend=- "));
+            Backend a = backend();
+            Backend b = new Backend(new BackendConfig(new HostPort("127.0.0.1", 5002), 100, 0, Optional.empty()),
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 5002),
+                    new CircuitBreakerConfig(5, Duration.ofSeconds(30)));
+            s.addLeg(BackendLeg.open(s, a, java.nio.channels.DatagramChannel.open(), a.address()));
+            s.addLeg(BackendLeg.open(s, b, java.nio.channels.DatagramChannel.open(), b.address()));
+
+            String line = s.accessLine(EndReason.IDLE_TIMEOUT, s.createdNanos);
+
+            assertTrue(line.startsWith("access protocol=udp service=syslog client_ip=1.2.3.4:5555"
+                    + " backend=127.0.0.1:5001,127.0.0.1:5002 "), line);
+        } finally {
+            s.closeLegs();
+        }
     }
 
     @Test
@@ -87,7 +109,7 @@ class UdpSessionTest {
             assertFalse(s.claimOutcome());
             assertTrue(s.outcomeReported());
         } finally {
-            s.channel.close();
+            s.leg.channel.close();
         }
     }
 }

@@ -75,8 +75,8 @@ class Ipv6AddressesIT {
             d.receive(new DatagramPacket(new byte[64], 64));
         }
 
-        String tcpLine = "access protocol=tcp client_ip=[::1]:" + tcpClientPort + " backend=" + tcpEcho.address() + " ";
-        String udpLine = "access protocol=udp client_ip=[::1]:" + udpClientPort + " backend=" + udpEcho.address() + " ";
+        String tcpLine = "access protocol=tcp service=default client_ip=[::1]:" + tcpClientPort + " backend=" + tcpEcho.address() + " ";
+        String udpLine = "access protocol=udp service=default client_ip=[::1]:" + udpClientPort + " backend=" + udpEcho.address() + " ";
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             String log = aegis.logText();
             assertTrue(log.contains(tcpLine), "no line with " + tcpLine + " in\n" + log);
