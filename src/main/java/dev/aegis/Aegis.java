@@ -212,16 +212,17 @@ public final class Aegis implements ProxyControl, AutoCloseable {
      * services: the operator does it in two reloads (remove, then add) or restarts.
      */
     private List<String> addressMoves(AegisConfig next) {
+        // port 0 is a fresh port for every listener: it never moves
         Map<String, String> owners = new HashMap<>();
         for (ServiceConfig sc : config.services()) {
-            sc.listen().tcpAddresses().forEach(a -> owners.put("tcp " + a, sc.name()));
-            sc.listen().udpAddresses().forEach(a -> owners.put("udp " + a, sc.name()));
+            sc.listen().tcpAddresses().stream().filter(a -> a.port() != 0).forEach(a -> owners.put("tcp " + a, sc.name()));
+            sc.listen().udpAddresses().stream().filter(a -> a.port() != 0).forEach(a -> owners.put("udp " + a, sc.name()));
         }
         List<String> errors = new ArrayList<>();
         for (ServiceConfig sc : next.services()) {
             List<String> keys = new ArrayList<>();
-            sc.listen().tcpAddresses().forEach(a -> keys.add("tcp " + a));
-            sc.listen().udpAddresses().forEach(a -> keys.add("udp " + a));
+            sc.listen().tcpAddresses().stream().filter(a -> a.port() != 0).forEach(a -> keys.add("tcp " + a));
+            sc.listen().udpAddresses().stream().filter(a -> a.port() != 0).forEach(a -> keys.add("udp " + a));
             for (String key : keys) {
                 String owner = owners.get(key);
                 if (owner != null && !owner.equals(sc.name())) {

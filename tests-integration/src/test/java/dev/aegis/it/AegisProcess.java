@@ -160,8 +160,8 @@ final class AegisProcess implements AutoCloseable {
         }
         Matcher m = STARTED.matcher(line);
         if (m.find()) { // one service: its listeners are on the started line
-            tcp = parseAddress(m.group(1));
-            udp = parseAddress(m.group(2));
+            tcp = parseAddresses(m.group(1)).stream().findFirst().orElse(null);
+            udp = parseAddresses(m.group(2)).stream().findFirst().orElse(null);
         }
         for (String l : logLines()) {
             Matcher sm = SERVICE.matcher(l);

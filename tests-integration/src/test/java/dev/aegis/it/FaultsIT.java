@@ -485,7 +485,7 @@ class FaultsIT {
         }
         assertTrue(seen >= 2, backends::toString);
         String scrape = new AdminHttp(aegis.metrics().orElseThrow()).get("/metrics").body();
-        assertTrue(scrape.lines().anyMatch(l -> l.startsWith("proxy_udp_dropped_total{reason=\"local_error\"}")
+        assertTrue(scrape.lines().anyMatch(l -> l.startsWith("proxy_udp_dropped_total{reason=\"local_error\",service=\"default\"}")
                 && !l.endsWith(" 0.0") && !l.endsWith(" 0")), scrape);
         // One warning per episode, not one per dropped datagram.
         long warnings = aegis.count("cannot open a backend socket");
