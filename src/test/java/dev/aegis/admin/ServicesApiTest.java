@@ -303,6 +303,20 @@ class ServicesApiTest extends RunningAegisTest {
         assertNamesServices(error(fx.get("/backends?service=nope"), 404), "nope", "a", "b");
     }
 
+    @Test
+    void theDashboardReadsEveryServiceNotTheOneServiceTopLevelFields() throws Exception {
+        start(new Svc("a", null, false, backend()), new Svc("b", null, false, backend()));
+        HttpResponse<String> r = fx.get("/dashboard");
+        assertEquals(200, r.statusCode());
+        // The page's script is not run here (no JS engine in the build); what it reads is. With
+        // several services /status has no top-level listeners, and a page reading
+        // status.listeners.tcp threw and showed "unreachable".
+        assertTrue(r.body().contains("status.services"), "one section per service");
+        assertTrue(r.body().contains("health.services"), "each with its own verdict");
+        assertFalse(r.body().contains("status.listeners"), "no field that only a one-service /status has");
+        assertFalse(r.body().contains("status.backends"), "no field that only a one-service /status has");
+    }
+
     // ------------------------------------------------------------------ mutations
 
     @Test
