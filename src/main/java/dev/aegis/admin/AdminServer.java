@@ -21,11 +21,15 @@ import org.slf4j.LoggerFactory;
  *   GET    /health                  ok | degraded | down (503)
  *   GET    /status                  version, uptime, counters, listeners, effective config, backends
  *   POST   /reload                  200 reloaded | 400 rejected with every error
- *   POST   /drain, /resume          200 with the new state
- *   GET    /backends                both pools
- *   POST   /backends                {"address":"host:port","weight":100,"pool":"tcp"}: 201 | 400 | 409
- *   DELETE /backends/{address}      ?pool=udp for the UDP pool: 200 | 404
+ *   POST   /drain, /resume          ?service=NAME for one service: 200 with the new state
+ *   GET    /services                each service: name, listeners, algorithm, status, counters
+ *   GET    /backends                both pools; ?service=NAME, or every service's, each with its name
+ *   POST   /backends                {"address":"host:port","weight":100,"pool":"tcp","service":"NAME"}: 201 | 400 | 404 | 409
+ *   DELETE /backends/{address}      ?pool=udp for the UDP pool, ?service=NAME: 200 | 400 | 404
  * </pre>
+ *
+ * With several services a mutation must name its service (400 listing them otherwise); a
+ * malformed or empty name is 400, an unknown one 404.
  *
  * Every error body is {@code {"error":"..."}}. Before routing and before the token, every
  * request (the dashboard's too) passes the {@link RequestGuard}: 421 for a foreign {@code Host},

@@ -91,7 +91,7 @@ final class BackendsHandler {
         }
         ProxyStatus.ServiceStatus service = ServiceChoice.pick(status.get(),
                 serviceNode == null || serviceNode.isNull() ? Optional.empty() : Optional.of(serviceNode.textValue()));
-        HostPort address = address(body.get("address"), errors, service.config().listen().ports().size() > 1);
+        HostPort address = address(body.get("address"), errors, portless(service));
         int weight = integer(body, "weight", BackendConfig.DEFAULT_WEIGHT, BackendConfig.MAX_WEIGHT, errors);
         int maxConnections = integer(body, "max_connections", 0, Integer.MAX_VALUE, errors);
         JsonNode poolNode = body.get("pool");
@@ -130,9 +130,10 @@ final class BackendsHandler {
         }
         String id;
         try {
-            // the same spelling as the pool's ids; no port only where the service has port-less backends
-            HostPort address = service.config().listen().ports().size() > 1
-                    ? Addresses.parseBackendOrHost(request.pathTail()) : Addresses.parseBackend(request.pathTail());
+            // the same spelling as the pool's ids; a port-less address only where add accepts one,
+            // so that a typo without a port stays a 400, not a 404 for a host nobody added
+            String tail = request.pathTail();
+            HostPort address = portless(service) ? Addresses.parseBackendOrHost(tail) : Addresses.parseBackend(tail);
             id = new BackendConfig(address, 0, 0, Optional.empty()).id();
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "invalid address \"" + request.pathTail() + "\": " + e.getMessage());
@@ -148,6 +149,11 @@ final class BackendsHandler {
         reply.put("pool", poolName);
         reply.put("service", service.name());
         return Reply.ok(reply);
+    }
+
+    /** Whether a backend of this service may leave its port out: it listens on several ports (SPEC §9). */
+    private static boolean portless(ProxyStatus.ServiceStatus service) {
+        return service.config().listen().ports().size() > 1;
     }
 
     /** @param portless whether the port may be left out (a service that listens on several ports) */
