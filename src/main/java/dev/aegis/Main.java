@@ -127,8 +127,9 @@ public final class Main {
     }
 
     private static void usage(PrintStream s) {
-        s.println("usage: aegis start|check|reload|drain|resume|status|health [-c FILE]");
-        s.println("       aegis backends [add ADDR [-w N] [--udp] | remove ADDR [--udp]] [-c FILE]");
+        s.println("usage: aegis start|check|reload|status|health [-c FILE]");
+        s.println("       aegis drain|resume [--service NAME] [-c FILE]");
+        s.println("       aegis backends [--service NAME] [add ADDR [-w N] [--udp] | remove ADDR [--udp]] [-c FILE]");
         s.println("       aegis demo | version");
     }
 

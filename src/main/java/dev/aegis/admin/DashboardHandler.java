@@ -10,8 +10,9 @@ import java.util.List;
 
 /**
  * {@code GET /dashboard}: one self-contained HTML page (no external scripts, styles or fonts)
- * that shows health, backends, circuits and connections, refreshing itself from
- * {@code /status} and {@code /health}. The page is read once from the jar.
+ * that shows health, backends, circuits and connections, a section per service (SPEC §9),
+ * refreshing itself from the {@code services} of {@code /status} and {@code /health}. The page is
+ * read once from the jar.
  */
 final class DashboardHandler implements HttpHandler {
 

@@ -17,6 +17,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +26,11 @@ import java.util.Map;
 /**
  * The control commands of {@code bin/aegis} ({@code reload}, {@code drain}, {@code resume},
  * {@code status}, {@code health}, {@code backends}): calls to the admin API of the instance named
- * by the config file, printed for a person rather than as JSON. Exit codes follow SPEC §2: 0 ok,
- * 1 when the instance cannot be reached or refused the request (a rejected reload, a down pool).
+ * by the config file, printed for a person rather than as JSON. With several services (SPEC §9)
+ * {@code status} and {@code health} show a section per service and {@code backends} a SERVICE
+ * column; {@code --service NAME} picks the service of {@code backends} and {@code drain}/{@code resume}.
+ * Exit codes follow SPEC §2: 0 ok, 1 when the instance cannot be reached or refused the request
+ * (a rejected reload, a down pool, a mutation that names no service where several run).
  */
 public final class AdminClient {
 
@@ -100,24 +105,37 @@ public final class AdminClient {
      * @param address the backend that add or remove names, else empty
      * @param weight  the weight of add (100 unless given)
      * @param pool    tcp or udp
+     * @param service the service that {@code --service} names (SPEC §9), empty for none: backends
+     *                and drain/resume; the admin API wants it when several services run
      */
-    public record Command(String name, String action, String address, int weight, String pool) {
+    public record Command(String name, String action, String address, int weight, String pool, String service) {
 
-        private static final String BACKENDS = "aegis backends [add ADDR [-w N] [--udp] | remove ADDR [--udp]] [-c FILE]";
-        private static final String ADD = "aegis backends add ADDR [-w N] [--udp] [-c FILE]";
-        private static final String REMOVE = "aegis backends remove ADDR [--udp] [-c FILE]";
+        private static final String BACKENDS = "aegis backends [--service NAME] [add ADDR [-w N] [--udp] | remove ADDR [--udp]] [-c FILE]";
+        private static final String ADD = "aegis backends add ADDR [-w N] [--udp] [--service NAME] [-c FILE]";
+        private static final String REMOVE = "aegis backends remove ADDR [--udp] [--service NAME] [-c FILE]";
 
         /** @param args what follows the command name, {@code -c FILE} removed */
         public static Command parse(String name, List<String> args) throws UsageError {
+            if (name.equals("drain") || name.equals("resume")) {
+                String usage = "aegis " + name + " [--service NAME] [-c FILE]";
+                String service = "";
+                for (int i = 0; i < args.size(); i++) {
+                    if (!args.get(i).equals("--service")) {
+                        throw new UsageError(name + ": unknown argument \"" + args.get(i) + "\"", usage);
+                    }
+                    service = serviceName(name, args, ++i, usage);
+                }
+                return new Command(name, "", "", 0, "tcp", service);
+            }
             if (!name.equals("backends")) {
                 if (!args.isEmpty()) {
                     throw new UsageError(name + " takes no argument, got \"" + args.get(0) + "\"",
                             "aegis " + name + " [-c FILE]");
                 }
-                return new Command(name, "", "", 0, "tcp");
+                return new Command(name, "", "", 0, "tcp", "");
             }
-            if (args.isEmpty()) {
-                return new Command(name, "list", "", 0, "tcp");
+            if (args.isEmpty() || args.get(0).startsWith("-")) {
+                return list(args);
             }
             String action = args.get(0);
             String usage = action.equals("add") ? ADD : action.equals("remove") ? REMOVE : BACKENDS;
@@ -129,10 +147,13 @@ public final class AdminClient {
             }
             int weight = 100;
             String pool = "tcp";
+            String service = "";
             for (int i = 2; i < args.size(); i++) {
                 String option = args.get(i);
                 if (option.equals("--udp")) {
                     pool = "udp";
+                } else if (option.equals("--service")) {
+                    service = serviceName("backends " + action, args, ++i, usage);
                 } else if (action.equals("add") && (option.equals("-w") || option.equals("--weight"))) {
                     if (i + 1 >= args.size()) {
                         throw new UsageError("backends add: " + option + " needs a weight, e.g. " + option + " 50", usage);
@@ -147,7 +168,27 @@ public final class AdminClient {
                     throw new UsageError("backends " + action + ": unknown option " + option, usage);
                 }
             }
-            return new Command(name, action, args.get(1), weight, pool);
+            return new Command(name, action, args.get(1), weight, pool, service);
+        }
+
+        /** {@code backends [--service NAME]}: the list, of one service or of all. */
+        private static Command list(List<String> args) throws UsageError {
+            String service = "";
+            for (int i = 0; i < args.size(); i++) {
+                if (!args.get(i).equals("--service")) {
+                    throw new UsageError("backends: unknown option " + args.get(i), BACKENDS);
+                }
+                service = serviceName("backends", args, ++i, BACKENDS);
+            }
+            return new Command("backends", "list", "", 0, "tcp", service);
+        }
+
+        /** The value after {@code --service}; the API itself says whether such a service runs. */
+        private static String serviceName(String what, List<String> args, int i, String usage) throws UsageError {
+            if (i >= args.size() || args.get(i).startsWith("-") || args.get(i).isEmpty()) {
+                throw new UsageError(what + ": --service needs a service name, e.g. --service web", usage);
+            }
+            return args.get(i);
         }
     }
 
@@ -156,8 +197,7 @@ public final class AdminClient {
         try {
             return switch (command.name()) {
                 case "reload" -> reload();
-                case "drain" -> drainOrResume("drain");
-                case "resume" -> drainOrResume("resume");
+                case "drain", "resume" -> drainOrResume(command);
                 case "status" -> status();
                 case "health" -> health();
                 case "backends" -> backends(command);
@@ -195,23 +235,40 @@ public final class AdminClient {
         return FAILED;
     }
 
-    private int drainOrResume(String what) throws IOException, InterruptedException {
-        Answer a = call("POST", what, null);
+    private int drainOrResume(Command command) throws IOException, InterruptedException {
+        String what = command.name();
+        String service = command.service();
+        Answer a = call("POST", what + (service.isEmpty() ? "" : "?service=" + encode(service)), null);
         if (a.status != 200) {
             return failed(a);
         }
-        out.println(a.body.path("draining").asBoolean()
+        String prefix = service.isEmpty() ? "" : "service " + service + " ";
+        out.println(prefix + (a.body.path("draining").asBoolean()
                 ? "draining: new connections and sessions are refused; open ones carry on"
-                : "accepting new connections");
+                : "accepting new connections"));
         return OK;
     }
 
+    /**
+     * One service: the lines of SPEC §5's shape. Several: the overall status, then each service's
+     * status and its backends, indented under it.
+     */
     private int health() throws IOException, InterruptedException {
         Answer a = call("GET", "health", null);
         String status = a.body.path("status").asText("unknown");
         out.println("status: " + status);
-        printHealthPool("tcp", a.body.path("backends"));
-        printHealthPool("udp", a.body.path("udp_backends"));
+        JsonNode services = a.body.path("services");
+        if (services.size() > 1) {
+            for (Map.Entry<String, JsonNode> service : services.properties()) {
+                JsonNode h = service.getValue();
+                out.println("service " + service.getKey() + ": " + h.path("status").asText("unknown"));
+                printHealthPool("tcp", h.path("backends"));
+                printHealthPool("udp", h.path("udp_backends"));
+            }
+        } else {
+            printHealthPool("tcp", a.body.path("backends"));
+            printHealthPool("udp", a.body.path("udp_backends"));
+        }
         return a.status == 200 ? OK : FAILED;
     }
 
@@ -221,6 +278,7 @@ public final class AdminClient {
         }
     }
 
+    /** One service: as before SPEC §9. Several: the process-wide lines, then a section per service. */
     private int status() throws IOException, InterruptedException {
         Answer a = call("GET", "status", null);
         if (a.status != 200) {
@@ -231,19 +289,94 @@ public final class AdminClient {
                 s.path("version").asText(), uptime(s.path("uptime_seconds").asLong()),
                 s.path("config_file").asText(), s.path("generation").asLong(),
                 s.path("draining").asBoolean() ? ", DRAINING" : "");
-        JsonNode l = s.path("listeners");
-        out.printf("listeners: tcp %s, udp %s; algorithm %s%n",
-                l.path("tcp").asText("-"), l.path("udp").asText("-"), s.path("algorithm").asText());
-        out.printf("connections: %d active, %d total; udp sessions: %d%n",
+        JsonNode services = s.path("services");
+        if (services.size() <= 1) {
+            JsonNode one = services.size() == 1 ? services.get(0) : s;
+            out.printf("listeners: %s; algorithm %s%n", listeners(one.path("listeners")), one.path("algorithm").asText());
+            out.printf("connections: %d active, %d total; udp sessions: %d%n",
+                    s.path("active_connections").asLong(), s.path("total_connections").asLong(),
+                    s.path("udp_sessions").asLong());
+            printBackends(one.path("backends"), one.path("udp_backends"), "circuit", "total_connections", "failures");
+            return OK;
+        }
+        out.printf("services: %d; connections: %d active, %d total; udp sessions: %d%n", services.size(),
                 s.path("active_connections").asLong(), s.path("total_connections").asLong(),
                 s.path("udp_sessions").asLong());
-        printBackends(s.path("backends"), s.path("udp_backends"), "circuit", "total_connections", "failures");
+        for (JsonNode one : services) {
+            out.println();
+            out.printf("service %s%s: %s; algorithm %s%n", one.path("name").asText(),
+                    one.path("draining").asBoolean() ? " (DRAINING)" : "",
+                    listeners(one.path("listeners")), one.path("algorithm").asText());
+            out.printf("  connections: %d active, %d total; udp sessions: %d%n",
+                    one.path("active_connections").asLong(), one.path("total_connections").asLong(),
+                    one.path("udp_sessions").asLong());
+            // the pools /health judges the service by: a UDP-only service's TCP pool serves nobody
+            JsonNode l = one.path("listeners");
+            boolean udpListens = !l.path("udp").isNull() && !l.path("udp").isMissingNode();
+            boolean tcpListens = !l.path("tcp").isNull() && !l.path("tcp").isMissingNode();
+            JsonNode none = JSON.createArrayNode();
+            printBackends(tcpListens || !udpListens ? one.path("backends") : none,
+                    udpListens ? one.path("udp_backends") : none, "circuit", "total_connections", "failures");
+        }
         return OK;
     }
 
+    /** {@code tcp 127.0.0.1:8080, udp -}: each protocol's listeners, a run of ports as a range. */
+    static String listeners(JsonNode listeners) {
+        return "tcp " + addresses(listeners.path("tcp")) + ", udp " + addresses(listeners.path("udp"));
+    }
+
+    /**
+     * One address, or a list of them (a service listening on several) with consecutive ports of
+     * one host written as {@code host:first-last}, so a 21-port range is one item, not 21.
+     */
+    private static String addresses(JsonNode node) {
+        if (node.isTextual()) {
+            return node.asText();
+        }
+        if (!node.isArray() || node.isEmpty()) {
+            return "-";
+        }
+        List<String> items = new ArrayList<>();
+        String host = null;
+        int first = -1;
+        int last = -1;
+        for (JsonNode n : node) {
+            String a = n.asText();
+            int colon = a.lastIndexOf(':');
+            int port = -1;
+            try {
+                port = Integer.parseInt(a.substring(colon + 1));
+            } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+                // not host:port: shown as it is
+            }
+            String h = colon < 0 ? a : a.substring(0, colon);
+            if (port >= 0 && h.equals(host) && port == last + 1) {
+                last = port;
+                continue;
+            }
+            if (host != null) {
+                items.add(host + ":" + (first == last ? first : first + "-" + last));
+            }
+            if (port < 0) {
+                items.add(a);
+                host = null;
+            } else {
+                host = h;
+                first = port;
+                last = port;
+            }
+        }
+        if (host != null) {
+            items.add(host + ":" + (first == last ? first : first + "-" + last));
+        }
+        return String.join(",", items);
+    }
+
     private int backends(Command command) throws IOException, InterruptedException {
+        String service = command.service();
         if (command.action().equals("list")) {
-            Answer a = call("GET", "backends", null);
+            Answer a = call("GET", "backends" + (service.isEmpty() ? "" : "?service=" + encode(service)), null);
             if (a.status != 200) {
                 return failed(a);
             }
@@ -252,6 +385,7 @@ public final class AdminClient {
             return OK;
         }
         String address = command.address();
+        String ofService = service.isEmpty() ? "" : ", service " + service;
         if (command.action().equals("add")) {
             int weight = command.weight();
             String pool = command.pool();
@@ -259,40 +393,87 @@ public final class AdminClient {
             request.put("address", address);
             request.put("weight", weight);
             request.put("pool", pool);
+            if (!service.isEmpty()) {
+                request.put("service", service);
+            }
             String body = JSON.writeValueAsString(request);
             Answer a = call("POST", "backends", body);
             if (a.status == 201) {
-                out.println("added " + address + " (weight " + weight + ", pool " + pool
+                out.println("added " + address + " (weight " + weight + ", pool " + pool + ofService
                         + "); it lasts until the next reload, which returns to the file");
                 return OK;
             }
             return failed(a);
         }
-        String pool = command.pool().equals("udp") ? "?pool=udp" : "";
-        Answer a = call("DELETE", "backends/" + URLEncoder.encode(address, StandardCharsets.UTF_8) + pool, null);
+        List<String> query = new ArrayList<>();
+        if (!service.isEmpty()) {
+            query.add("service=" + encode(service));
+        }
+        if (command.pool().equals("udp")) {
+            query.add("pool=udp");
+        }
+        Answer a = call("DELETE", "backends/" + encode(address) + (query.isEmpty() ? "" : "?" + String.join("&", query)), null);
         if (a.status == 200) {
-            out.println("removed " + address + "; its open connections finish");
+            out.println("removed " + address + (service.isEmpty() ? "" : " from service " + service)
+                    + "; its open connections finish");
             return OK;
         }
         return failed(a);
     }
 
+    /**
+     * The backends table. Rows that carry a {@code service} (the list of every service's backends,
+     * SPEC §9) get a SERVICE column in front; without one the table is the one of SPEC §5.
+     */
     private void printBackends(JsonNode tcp, JsonNode udp, String circuitKey, String totalKey, String failuresKey) {
-        out.printf("%-4s %-28s %6s %-7s %-9s %7s %9s %8s%n",
-                "POOL", "BACKEND", "WEIGHT", "HEALTHY", "CIRCUIT", "ACTIVE", "TOTAL", "FAILURES");
-        for (String pool : new String[] {"tcp", "udp"}) {
-            for (JsonNode b : pool.equals("tcp") ? tcp : udp) {
-                out.printf("%-4s %-28s %6d %-7s %-9s %7d %9d %8d%n", pool, b.path("address").asText(),
-                        b.path("weight").asInt(), b.path("healthy").asBoolean() ? "yes" : "NO",
-                        b.path(circuitKey).asText(), b.path("active_connections").asLong(),
-                        b.path(totalKey).asLong(), b.path(failuresKey).asLong());
+        int serviceWidth = 0;
+        for (JsonNode pool : List.of(tcp, udp)) {
+            for (JsonNode b : pool) {
+                if (b.has("service")) {
+                    serviceWidth = Math.max(Math.max(serviceWidth, "SERVICE".length()), b.path("service").asText().length());
+                }
             }
+        }
+        String service = serviceWidth == 0 ? "" : "%-" + serviceWidth + "s ";
+        String head = String.format("%-4s %-28s %6s %-7s %-9s %7s %9s %8s",
+                "POOL", "BACKEND", "WEIGHT", "HEALTHY", "CIRCUIT", "ACTIVE", "TOTAL", "FAILURES");
+        out.println(serviceWidth == 0 ? head : String.format(service, "SERVICE") + head);
+        List<Map.Entry<String, JsonNode>> rows = new ArrayList<>();
+        for (JsonNode b : tcp) {
+            rows.add(Map.entry("tcp", b));
+        }
+        for (JsonNode b : udp) {
+            rows.add(Map.entry("udp", b));
+        }
+        if (serviceWidth > 0) {
+            // a service's rows together, services in the API's order, tcp before udp within each
+            List<String> order = rows.stream().map(r -> r.getValue().path("service").asText()).distinct().toList();
+            rows.sort(Comparator.comparingInt(r -> order.indexOf(r.getValue().path("service").asText())));
+        }
+        for (Map.Entry<String, JsonNode> row : rows) {
+            JsonNode b = row.getValue();
+            if (serviceWidth > 0) {
+                out.printf(service, b.path("service").asText("-"));
+            }
+            out.printf("%-4s %-28s %6d %-7s %-9s %7d %9d %8d%n", row.getKey(), b.path("address").asText(),
+                    b.path("weight").asInt(), b.path("healthy").asBoolean() ? "yes" : "NO",
+                    b.path(circuitKey).asText(), b.path("active_connections").asLong(),
+                    b.path(totalKey).asLong(), b.path(failuresKey).asLong());
         }
     }
 
+    /** The API's error; a 400 for a missing service name also says how to give one here. */
     private int failed(Answer a) {
-        err.println("aegis: HTTP " + a.status + ": " + a.body.path("error").asText(a.body.toString()));
+        String error = a.body.path("error").asText(a.body.toString());
+        err.println("aegis: HTTP " + a.status + ": " + error);
+        if (a.status == 400 && error.startsWith("several services")) {
+            err.println("aegis: name one with --service NAME");
+        }
         return FAILED;
+    }
+
+    private static String encode(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8);
     }
 
     private static String uptime(long seconds) {

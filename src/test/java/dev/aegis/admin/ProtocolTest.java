@@ -155,6 +155,8 @@ class ProtocolTest {
         assertTrue(r.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
         String html = r.body();
         assertTrue(html.contains("<html") && html.contains("fetch(\"/status\")"), "a page reading /status");
+        assertTrue(html.contains("status.services") && html.contains("health.services"),
+                "a section per service, from the services of /status and /health (SPEC §9)");
         assertFalse(html.matches("(?s).*(src|href)=\"(https?:)?//.*"), "no external scripts, styles or fonts");
         assertJsonError(fx.post("/dashboard", ""), 405);
         assertJsonError(fx.get("/dashboardx"), 404);
