@@ -20,9 +20,8 @@ import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -48,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * backend whose address has port 0 is reached on this listener's own port.
  *
  * <h2>Threads</h2>
- * A listener runs exactly three platform threads whatever the number of sessions:
+ * A listener runs exactly two platform threads whatever the number of sessions, and shares a third
+ * with every other listener of the process:
  * <ul>
  *   <li>{@code aegis-udp-reader-PORT}: receives every client datagram into one reused 64 KiB direct
  *       buffer, finds the session and writes the datagram to the session's connected, non-blocking
@@ -56,8 +56,10 @@ import org.slf4j.LoggerFactory;
  *       idles under load: a virtual thread would add a poller round trip per datagram.</li>
  *   <li>{@code aegis-udp-relay-PORT}: one {@link Selector} over all backend channels and one reused
  *       64 KiB buffer, sending replies out through the listen channel ({@link ReplyRelay}).</li>
- *   <li>{@code aegis-udp-sweeper-PORT}: ends idle and orphaned sessions every
- *       {@code clamp(udp_session / 4, 10 ms, 1 s)} and writes their access lines.</li>
+ *   <li>{@code aegis-udp-sweeper}, one for the process: ends idle and orphaned sessions of every
+ *       listener every {@code clamp(udp_session / 4, 10 ms, 1 s)} and writes their access lines.
+ *       Shared so that an idle listener (a service's, a port of a range) costs no thread of its
+ *       own for housekeeping.</li>
  * </ul>
  * <b>A session costs no thread</b>, virtual or platform: it is a table entry, a small object with
  * its counters, and one connected {@link DatagramChannel} (a file descriptor). A virtual thread per
@@ -114,7 +116,9 @@ public final class UdpListener implements AutoCloseable {
     private ReplyRelay relay;
     private Thread reader;
     private Thread relayThread;
-    private ScheduledExecutorService sweeper;
+    /** Sweeps the sessions of every UDP listener of the process (see the class comment). */
+    private static final ScheduledThreadPoolExecutor SWEEPER = sharedSweeper();
+    private volatile ScheduledFuture<?> nextSweep;
 
     /** Written by the reader thread only. */
     private volatile long packetsFromClients;
@@ -191,8 +195,6 @@ public final class UdpListener implements AutoCloseable {
             String port = Integer.toString(local.getPort());
             relayThread = Thread.ofPlatform().name("aegis-udp-relay-" + port).daemon().unstarted(relay);
             reader = Thread.ofPlatform().name("aegis-udp-reader-" + port).daemon().unstarted(this::readLoop);
-            sweeper = Executors.newSingleThreadScheduledExecutor(
-                    r -> Thread.ofPlatform().name("aegis-udp-sweeper-" + port).daemon().unstarted(r));
             started = true;
             relayThread.start();
             reader.start();
@@ -277,7 +279,10 @@ public final class UdpListener implements AutoCloseable {
         } finally {
             lifecycle.unlock();
         }
-        sweeper.shutdownNow();
+        ScheduledFuture<?> sweep = nextSweep;
+        if (sweep != null) {
+            sweep.cancel(false);
+        }
         UdpSession.closeQuietly(listen); // wakes the reader out of receive(); stops the relay's sends
         relay.stop(); // the relay thread closes the selector when it leaves
         // A session the reader opens from here on sees `closed` and ends itself (see bind).
@@ -754,10 +759,13 @@ public final class UdpListener implements AutoCloseable {
     /** Re-armed after every sweep so that a reload's new timeout changes the pace too. */
     private void scheduleSweep() {
         long period = Math.min(MAX_SWEEP_NANOS, Math.max(MIN_SWEEP_NANOS, settings.sessionTimeout().toNanos() / 4));
-        try {
-            sweeper.schedule(sweepTask, period, TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException e) {
-            // close() shut the scheduler down between the check and here
-        }
+        nextSweep = SWEEPER.schedule(sweepTask, period, TimeUnit.NANOSECONDS);
+    }
+
+    private static ScheduledThreadPoolExecutor sharedSweeper() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1,
+                r -> Thread.ofPlatform().name("aegis-udp-sweeper").daemon().unstarted(r));
+        e.setRemoveOnCancelPolicy(true); // a closed listener's next sweep does not linger in the queue
+        return e;
     }
 }

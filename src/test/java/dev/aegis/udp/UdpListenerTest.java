@@ -411,8 +411,27 @@ class UdpListenerTest {
             for (Thread t : Thread.getAllStackTraces().keySet()) {
                 names.add(t.getName());
             }
-            return !names.contains("aegis-udp-reader-" + port) && !names.contains("aegis-udp-relay-" + port)
-                    && !names.contains("aegis-udp-sweeper-" + port);
+            return !names.contains("aegis-udp-reader-" + port) && !names.contains("aegis-udp-relay-" + port);
+        });
+    }
+
+    @Test
+    void listenersShareOneSweeperThreadAndEachStillExpiresItsSessions() throws Exception {
+        EchoBackend[] b = backends(1);
+        List<UdpListener> listeners = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            UdpListener l = listener(EchoBackend.pool(b), new UdpSettings(Duration.ofMillis(200), 0, false));
+            client(l).ask("x" + i);
+            assertEquals(1, l.sessionCount());
+            listeners.add(l);
+        }
+        long sweepers = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("aegis-udp-sweeper")).count();
+        assertEquals(1, sweepers, "one sweeper thread for every listener");
+        await().atMost(WAIT).untilAsserted(() -> {
+            for (UdpListener l : listeners) {
+                assertEquals(0, l.sessionCount(), "expired on " + l.localAddress());
+            }
         });
     }
 
