@@ -33,7 +33,12 @@ final class ReplyRelay implements Runnable {
     private final Selector selector;
     private final DatagramChannel listen;
     private final UdpListener owner;
-    private final ByteBuffer buffer = ByteBuffer.allocateDirect(UdpListener.MAX_DATAGRAM);
+    /**
+     * Made on the first reply, not with the listener: allocateDirect zeroes (touches) all 64 KiB, and a
+     * listener that never sees a session (an idle service, most ports of a range) should not pay them.
+     * Relay thread only.
+     */
+    private ByteBuffer buffer;
     /** Made once: a method reference evaluated per select() would allocate every time. */
     private final Consumer<SelectionKey> onReadable = this::relay;
     private final LongAdder unsent;
@@ -110,6 +115,9 @@ final class ReplyRelay implements Runnable {
         BackendLeg leg = (BackendLeg) key.attachment();
         UdpSession s = leg.session;
         ByteBuffer buf = buffer;
+        if (buf == null) {
+            buf = buffer = ByteBuffer.allocateDirect(UdpListener.MAX_DATAGRAM);
+        }
         for (int i = 0; i < BURST; i++) {
             buf.clear();
             try {
