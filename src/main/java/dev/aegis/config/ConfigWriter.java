@@ -70,9 +70,12 @@ public final class ConfigWriter {
         out.put("circuit_breaker", map(
                 "error_threshold", proxy.circuitBreaker().errorThreshold(),
                 "timeout", Durations.format(proxy.circuitBreaker().timeout())));
-        out.put("udp", map(
-                "responses", proxy.udp().responses(),
-                "per_packet", proxy.udp().perPacket()));
+        // Left out of a TCP-only service unless set: the loader warns that it is ignored there.
+        if (proxy.listen().hasUdp() || !proxy.udp().equals(UdpModeConfig.DEFAULT)) {
+            out.put("udp", map(
+                    "responses", proxy.udp().responses(),
+                    "per_packet", proxy.udp().perPacket()));
+        }
         return out;
     }
 
