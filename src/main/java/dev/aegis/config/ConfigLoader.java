@@ -280,7 +280,7 @@ public final class ConfigLoader {
             node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp");
         }
         // A service without a usable name is named by its path in the messages about its binds.
-        ListenConfig listen = listen(node.get("listen"), name.isEmpty() ? path : name);
+        ListenConfig listen = listen(node.get("listen"), name.isEmpty() ? path : name, path);
         boolean severalPorts = listen.ports().size() > 1;
         List<BackendConfig> backends = pool(node.get("backends"), false, severalPorts);
         ConfigNode udpPool = node.get("udp_backends");
@@ -314,7 +314,11 @@ public final class ConfigLoader {
                 udp);
     }
 
-    private ListenConfig listen(ConfigNode node, String service) {
+    /**
+     * @param service     the service's name, for messages
+     * @param servicePath where the service is ({@code services[1]}): two entries may carry one name
+     */
+    private ListenConfig listen(ConfigNode node, String service, String servicePath) {
         node.keys("tcp", "udp");
         if (node.isPresent() && !node.isMap()) {
             return new ListenConfig(List.of(), List.of()); // keys() has reported it
@@ -324,8 +328,8 @@ public final class ConfigLoader {
         if (!tcpNode.isPresent() && !udpNode.isPresent()) {
             node.error("required: at least one of tcp and udp (e.g. tcp: \"0.0.0.0:8080\")");
         }
-        List<ListenRange> tcp = listenRanges(tcpNode, service, false);
-        List<ListenRange> udp = listenRanges(udpNode, service, true);
+        List<ListenRange> tcp = listenRanges(tcpNode, service, servicePath, false);
+        List<ListenRange> udp = listenRanges(udpNode, service, servicePath, true);
         int ports = 0;
         for (ListenRange r : tcp) {
             ports += r.size();
@@ -340,7 +344,7 @@ public final class ConfigLoader {
     }
 
     /** A listen entry or a list of them; each an address or a port range. */
-    private List<ListenRange> listenRanges(ConfigNode node, String service, boolean udp) {
+    private List<ListenRange> listenRanges(ConfigNode node, String service, String servicePath, boolean udp) {
         if (!node.isPresent()) {
             return List.of();
         }
@@ -354,7 +358,7 @@ public final class ConfigLoader {
             range.ifPresent(r -> {
                 out.add(r);
                 addresses.add(new AddressAt(entry.path(), new HostPort(r.host(), r.firstPort())));
-                serviceBinds.add(new BindAt(entry.path(), service, udp, r));
+                serviceBinds.add(new BindAt(entry.path(), service, servicePath, udp, r));
             });
         }
         return out;
@@ -640,7 +644,7 @@ public final class ConfigLoader {
                 boolean portsOverlap = a.firstPort() != 0 && b.firstPort() != 0
                         && a.firstPort() <= b.lastPort() && b.firstPort() <= a.lastPort();
                 if (portsOverlap && hostsOverlap(a.host(), b.host())) {
-                    boolean sameService = later.service().equals(earlier.service());
+                    boolean sameService = later.servicePath().equals(earlier.servicePath());
                     findings.error(later.path(), (later.udp() ? "udp " : "tcp ") + a
                             + (sameService ? "" : " of service " + later.service())
                             + " conflicts with " + earlier.path() + " " + b
@@ -651,7 +655,7 @@ public final class ConfigLoader {
         }
     }
 
-    private record BindAt(String path, String service, boolean udp, ListenRange range) {
+    private record BindAt(String path, String service, String servicePath, boolean udp, ListenRange range) {
 
         /** Names the service, unless the path does: the one service of a {@code proxy:} file. */
         String ofService() {

@@ -191,9 +191,6 @@ class ConfigErrorsTest {
                         "shutdown: expected a map, got \"30s\""),
                 Arguments.of("proxy:\n  listen: \"127.0.0.1:8080\"\n" + BACKENDS,
                         "proxy.listen: expected a map, got \"127.0.0.1:8080\""),
-                Arguments.of("[1, 2]\n",
-                        "(file): the top level must be a map of sections (proxy or services, admin, logging, shutdown), "
-                                + "got a list"),
 
                 // ---- services (SPEC §9)
                 Arguments.of(proxyWith(serviceWith("")),
