@@ -383,7 +383,7 @@ public final class ConfigLoader {
         List<ConfigNode> entries = node.elements();
         if (node.isList() && entries.isEmpty()) {
             node.error("must list at least one backend"
-                    + (udp ? " (or leave udp_backends out to use proxy.backends for UDP)" : ""));
+                    + (udp ? " (or leave udp_backends out to use " + siblingPath(node.path(), "backends") + " for UDP)" : ""));
         }
         List<BackendConfig> backends = new ArrayList<>();
         Map<String, String> firstPathOfAddress = new HashMap<>();
@@ -403,6 +403,12 @@ public final class ConfigLoader {
             node.warn("every backend has weight 0, so none takes new traffic");
         }
         return backends;
+    }
+
+    /** The path of a key next to the one at {@code path}: {@code services[2].udp_backends} → {@code services[2].backends}. */
+    private static String siblingPath(String path, String key) {
+        int dot = path.lastIndexOf('.');
+        return dot < 0 ? key : path.substring(0, dot + 1) + key;
     }
 
     private Optional<BackendConfig> backend(ConfigNode node, boolean udp, boolean portless) {

@@ -224,6 +224,9 @@ class ConfigErrorsTest {
                         "services[0].name: required: the service's name, e.g. postgres"),
                 Arguments.of(twoServices("{tcp: \"127.0.0.1:8080\"}", "{tcp: \"127.0.0.1:8081\"}").replace("name: b", "name: a"),
                         "services[1].name: duplicate: services[0].name is also \"a\""),
+                Arguments.of(serviceWith("    udp_backends: []\n"),
+                        "services[0].udp_backends: must list at least one backend "
+                                + "(or leave udp_backends out to use services[0].backends for UDP)"),
                 Arguments.of(serviceWith("    backend: []\n"),
                         "services[0].backend: unknown key (did you mean \"backends\"?)"),
                 Arguments.of(serviceWith("    udp_backend: []\n"),
