@@ -13,6 +13,7 @@ public final class Addresses {
     /** One DNS label: letters, digits, hyphens and (as found in /etc/hosts and Docker) underscores. */
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?");
     private static final Pattern DOTTED_NUMBERS = Pattern.compile("[0-9.]+");
+    private static final Pattern PORT_RANGE = Pattern.compile("[0-9]+-[0-9]+");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?");
 
     private Addresses() {
@@ -47,7 +48,12 @@ public final class Addresses {
         if (text != null) {
             int colon = text.lastIndexOf(':');
             int dash = text.lastIndexOf('-');
-            if (colon >= 0 && dash > colon) {
+            // A dash inside brackets belongs to an IPv6 scope ([fe80::1%en-0]), not to a range.
+            if (colon >= 0 && dash > colon && colon > text.lastIndexOf(']')) {
+                if (!PORT_RANGE.matcher(text.substring(colon + 1)).matches()) {
+                    throw new IllegalArgumentException("invalid port range \"" + text.substring(colon + 1) + "\" in \""
+                            + text + "\" (expected host:first-last, e.g. 0.0.0.0:49152-49172)");
+                }
                 HostPort first = parse(text.substring(0, dash), true);
                 HostPort last = parse(text.substring(0, colon + 1) + text.substring(dash + 1), true);
                 if (first.port() == 0 || last.port() == 0) {

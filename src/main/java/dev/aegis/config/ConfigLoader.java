@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.config.HealthCheckConfig.Scheme;
 import dev.aegis.config.LoadBalancingConfig.Algorithm;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -197,7 +199,7 @@ public final class ConfigLoader {
         }
         JsonNode tree = YamlTree.read(yaml, findings);
         if (tree != null && !tree.isObject()) {
-            findings.error("", "the top level must be a map of sections (proxy, admin, logging, shutdown), got "
+            findings.error("", "the top level must be a map of sections (proxy or services, admin, logging, shutdown), got "
                     + ConfigNode.describe(tree));
         }
         if (tree == null || !tree.isObject()) {
@@ -231,6 +233,11 @@ public final class ConfigLoader {
             services.error("a file has proxy: (one service) or services: (several), not both");
             return List.of();
         }
+        if (!services.isPresent() && !proxy.isPresent()) {
+            // Named once here: reading the absent proxy: block would report its listen and backends instead.
+            proxy.error("required (one service), or services: (a list of named services) instead");
+            return List.of();
+        }
         if (!services.isPresent()) {
             return List.of(service(ServiceConfig.DEFAULT_NAME, proxy, "proxy"));
         }
@@ -246,9 +253,12 @@ public final class ConfigLoader {
                 continue;
             }
             ConfigNode nameNode = entry.get("name");
-            String name = nameNode.text().orElse("");
+            Optional<String> text = nameNode.text();
+            String name = text.orElse("");
             if (!nameNode.isPresent()) {
                 nameNode.error("required: the service's name, e.g. postgres");
+            } else if (text.isEmpty()) {
+                // not a string: text() has said so
             } else if (!ServiceConfig.NAME.matcher(name).matches()) {
                 nameNode.error("must match [a-z0-9][a-z0-9_-]{0,31} (lower case letters, digits, - and _), got \""
                         + name + "\"");
@@ -269,7 +279,8 @@ public final class ConfigLoader {
         } else {
             node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp");
         }
-        ListenConfig listen = listen(node.get("listen"), name);
+        // A service without a usable name is named by its path in the messages about its binds.
+        ListenConfig listen = listen(node.get("listen"), name.isEmpty() ? path : name, path);
         boolean severalPorts = listen.ports().size() > 1;
         List<BackendConfig> backends = pool(node.get("backends"), false, severalPorts);
         ConfigNode udpPool = node.get("udp_backends");
@@ -303,15 +314,22 @@ public final class ConfigLoader {
                 udp);
     }
 
-    private ListenConfig listen(ConfigNode node, String service) {
+    /**
+     * @param service     the service's name, for messages
+     * @param servicePath where the service is ({@code services[1]}): two entries may carry one name
+     */
+    private ListenConfig listen(ConfigNode node, String service, String servicePath) {
         node.keys("tcp", "udp");
+        if (node.isPresent() && !node.isMap()) {
+            return new ListenConfig(List.of(), List.of()); // keys() has reported it
+        }
         ConfigNode tcpNode = node.get("tcp");
         ConfigNode udpNode = node.get("udp");
         if (!tcpNode.isPresent() && !udpNode.isPresent()) {
             node.error("required: at least one of tcp and udp (e.g. tcp: \"0.0.0.0:8080\")");
         }
-        List<ListenRange> tcp = listenRanges(tcpNode, service, false);
-        List<ListenRange> udp = listenRanges(udpNode, service, true);
+        List<ListenRange> tcp = listenRanges(tcpNode, service, servicePath, false);
+        List<ListenRange> udp = listenRanges(udpNode, service, servicePath, true);
         int ports = 0;
         for (ListenRange r : tcp) {
             ports += r.size();
@@ -326,7 +344,7 @@ public final class ConfigLoader {
     }
 
     /** A listen entry or a list of them; each an address or a port range. */
-    private List<ListenRange> listenRanges(ConfigNode node, String service, boolean udp) {
+    private List<ListenRange> listenRanges(ConfigNode node, String service, String servicePath, boolean udp) {
         if (!node.isPresent()) {
             return List.of();
         }
@@ -340,7 +358,7 @@ public final class ConfigLoader {
             range.ifPresent(r -> {
                 out.add(r);
                 addresses.add(new AddressAt(entry.path(), new HostPort(r.host(), r.firstPort())));
-                serviceBinds.add(new BindAt(entry.path(), service, udp, r));
+                serviceBinds.add(new BindAt(entry.path(), service, servicePath, udp, r));
             });
         }
         return out;
@@ -365,7 +383,7 @@ public final class ConfigLoader {
         List<ConfigNode> entries = node.elements();
         if (node.isList() && entries.isEmpty()) {
             node.error("must list at least one backend"
-                    + (udp ? " (or leave udp_backends out to use proxy.backends for UDP)" : ""));
+                    + (udp ? " (or leave udp_backends out to use " + siblingPath(node.path(), "backends") + " for UDP)" : ""));
         }
         List<BackendConfig> backends = new ArrayList<>();
         Map<String, String> firstPathOfAddress = new HashMap<>();
@@ -385,6 +403,12 @@ public final class ConfigLoader {
             node.warn("every backend has weight 0, so none takes new traffic");
         }
         return backends;
+    }
+
+    /** The path of a key next to the one at {@code path}: {@code services[2].udp_backends} → {@code services[2].backends}. */
+    private static String siblingPath(String path, String key) {
+        int dot = path.lastIndexOf('.');
+        return dot < 0 ? key : path.substring(0, dot + 1) + key;
     }
 
     private Optional<BackendConfig> backend(ConfigNode node, boolean udp, boolean portless) {
@@ -582,7 +606,7 @@ public final class ConfigLoader {
 
     /**
      * The admin API and the metrics endpoint cannot share a port with each other or with a TCP
-     * listener on overlapping hosts (a wildcard host overlaps every host); the bind would fail at start.
+     * listener of any service on overlapping hosts (see {@link #hostsOverlap}); the bind would fail at start.
      */
     private void checkPortConflicts() {
         for (int i = 0; i < tcpBinds.size(); i++) {
@@ -594,22 +618,24 @@ public final class ConfigLoader {
             for (BindAt listener : serviceBinds) {
                 ListenRange r = listener.range();
                 if (!listener.udp() && r.firstPort() <= a.port() && a.port() <= r.lastPort() && hostsOverlap(a.host(), r.host())) {
-                    findings.error(server.path(), a + " conflicts with " + listener.path() + " " + r);
+                    findings.error(server.path(), a + " conflicts with " + listener.path() + " " + r
+                            + listener.ofService() + overlapHint(a.host(), r.host()));
                 }
             }
             for (int j = 0; j < i; j++) {
                 HostPort earlier = tcpBinds.get(j).address();
                 if (a.port() == earlier.port() && hostsOverlap(a.host(), earlier.host())) {
-                    findings.error(server.path(), a + " conflicts with " + tcpBinds.get(j).path() + " " + earlier);
+                    findings.error(server.path(), a + " conflicts with " + tcpBinds.get(j).path() + " " + earlier
+                            + overlapHint(a.host(), earlier.host()));
                 }
             }
         }
     }
 
     /**
-     * Two services may not bind the same address and protocol (a wildcard host overlaps every
-     * host of the same port); the error names both. TCP conflicts of one service with itself or
-     * with the admin servers are reported by {@link #checkPortConflicts}.
+     * No two listen entries, of one service or of two, may bind the same port of overlapping hosts
+     * with the same protocol (TCP and UDP on one port is fine); the error names both entries, and
+     * both services when they differ. Port 0 (any free port) never conflicts.
      */
     private void checkServiceBinds() {
         for (int i = 0; i < serviceBinds.size(); i++) {
@@ -624,23 +650,68 @@ public final class ConfigLoader {
                 boolean portsOverlap = a.firstPort() != 0 && b.firstPort() != 0
                         && a.firstPort() <= b.lastPort() && b.firstPort() <= a.lastPort();
                 if (portsOverlap && hostsOverlap(a.host(), b.host())) {
-                    String what = later.service().equals(earlier.service()) ? "" : " of service " + earlier.service();
-                    findings.error(later.path(), (later.udp() ? "udp " : "tcp ") + a + " of service "
-                            + later.service() + " conflicts with " + earlier.path() + " " + b + what);
+                    boolean sameService = later.servicePath().equals(earlier.servicePath());
+                    findings.error(later.path(), (later.udp() ? "udp " : "tcp ") + a
+                            + (sameService ? "" : " of service " + later.service())
+                            + " conflicts with " + earlier.path() + " " + b
+                            + (sameService ? "" : " of service " + earlier.service())
+                            + overlapHint(a.host(), b.host()));
                 }
             }
         }
     }
 
-    private record BindAt(String path, String service, boolean udp, ListenRange range) {
+    private record BindAt(String path, String service, String servicePath, boolean udp, ListenRange range) {
+
+        /** Names the service, unless the path does: the one service of a {@code proxy:} file. */
+        String ofService() {
+            return path.startsWith("proxy.") ? "" : " of service " + service;
+        }
     }
 
+    /**
+     * Whether binding one host would take the same port from the other. The JDK opens every socket
+     * dual-stack, so a wildcard, IPv4 ({@code 0.0.0.0}) or IPv6 ({@code [::]}), takes the port on
+     * every address of both families; IP literals are compared by value ({@code [::0]} is
+     * {@code [::]}, {@code [::ffff:127.0.0.1]} is {@code 127.0.0.1}), host names by text.
+     */
     private static boolean hostsOverlap(String a, String b) {
-        return a.equalsIgnoreCase(b) || isWildcard(a) || isWildcard(b);
+        String ca = canonicalHost(a);
+        String cb = canonicalHost(b);
+        return ca.equals(cb) || isWildcard(ca) || isWildcard(cb);
     }
 
-    private static boolean isWildcard(String host) {
-        return host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
+    /** Why two different spellings overlap; empty when they are the same host. */
+    private static String overlapHint(String a, String b) {
+        String ca = canonicalHost(a);
+        String cb = canonicalHost(b);
+        if (ca.equals(cb) && a.equalsIgnoreCase(b)) {
+            return "";
+        }
+        if (ca.equals(cb)) {
+            return " (the same address)";
+        }
+        // Of two wildcards, the IPv6 one is the surprise: it takes the IPv4 port too.
+        String wildcard = isWildcard(ca) && (!isWildcard(cb) || ca.equals("::")) ? a : b;
+        return " (" + (wildcard.indexOf(':') >= 0 ? "[" + wildcard + "]" : wildcard)
+                + " takes the port on every address, IPv4 and IPv6)";
+    }
+
+    private static boolean isWildcard(String canonicalHost) {
+        return canonicalHost.equals("0.0.0.0") || canonicalHost.equals("::");
+    }
+
+    /** An IP literal in its one short form (no DNS: only literals are parsed), a host name in lower case. */
+    private static String canonicalHost(String host) {
+        boolean literal = host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || c >= '0' && c <= '9');
+        if (literal) {
+            try {
+                return HostPort.literal(InetAddress.getByName(host));
+            } catch (UnknownHostException e) {
+                // an IPv6 scope naming no interface of this machine: compare the text
+            }
+        }
+        return host.toLowerCase(Locale.ROOT);
     }
 
     /** Every host name in the file, each looked up once through the {@link HostResolver}. */

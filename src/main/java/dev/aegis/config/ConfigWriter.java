@@ -58,9 +58,9 @@ public final class ConfigWriter {
             out.put("name", proxy.name());
         }
         out.put("listen", listen);
-        out.put("backends", backends(proxy.backends()));
+        out.put("backends", backends(proxy.backends(), false));
         if (!proxy.udpBackends().isEmpty()) {
-            out.put("udp_backends", backends(proxy.udpBackends()));
+            out.put("udp_backends", backends(proxy.udpBackends(), true));
         }
         out.put("load_balancing", map(
                 "algorithm", proxy.loadBalancing().algorithm().yamlName(),
@@ -70,9 +70,12 @@ public final class ConfigWriter {
         out.put("circuit_breaker", map(
                 "error_threshold", proxy.circuitBreaker().errorThreshold(),
                 "timeout", Durations.format(proxy.circuitBreaker().timeout())));
-        out.put("udp", map(
-                "responses", proxy.udp().responses(),
-                "per_packet", proxy.udp().perPacket()));
+        // Left out of a TCP-only service unless set: the loader warns that it is ignored there.
+        if (proxy.listen().hasUdp() || !proxy.udp().equals(UdpModeConfig.DEFAULT)) {
+            out.put("udp", map(
+                    "responses", proxy.udp().responses(),
+                    "per_packet", proxy.udp().perPacket()));
+        }
         return out;
     }
 
@@ -84,25 +87,28 @@ public final class ConfigWriter {
         return ranges.stream().map(ListenRange::toString).toList();
     }
 
-    private static List<Object> backends(List<BackendConfig> backends) {
+    private static List<Object> backends(List<BackendConfig> backends, boolean udp) {
         List<Object> out = new ArrayList<>();
         for (BackendConfig backend : backends) {
             Map<String, Object> entry = map(
                     "address", backend.id(),
                     "weight", backend.weight(),
                     "max_connections", backend.maxConnections());
-            backend.healthCheck().ifPresent(check -> entry.put("health_check", healthCheck(check)));
+            backend.healthCheck().ifPresent(check -> entry.put("health_check", healthCheck(check, udp)));
             out.add(entry);
         }
         return out;
     }
 
-    private static Map<String, Object> healthCheck(HealthCheckConfig check) {
+    /** @param udp a check of {@code udp_backends}: a datagram, so no HTTP scheme (the loader warns it is ignored) */
+    private static Map<String, Object> healthCheck(HealthCheckConfig check, boolean udp) {
         Map<String, Object> out = map(
                 "interval", Durations.format(check.interval()),
                 "timeout", Durations.format(check.timeout()));
         check.path().ifPresent(path -> out.put("path", path));
-        out.put("scheme", check.scheme().name().toLowerCase(Locale.ROOT));
+        if (!udp) {
+            out.put("scheme", check.scheme().name().toLowerCase(Locale.ROOT));
+        }
         out.put("healthy_threshold", check.healthyThreshold());
         out.put("unhealthy_threshold", check.unhealthyThreshold());
         return out;

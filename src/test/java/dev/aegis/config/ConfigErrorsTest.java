@@ -27,6 +27,28 @@ class ConfigErrorsTest {
                 - address: "127.0.0.1:3000"
             """;
 
+    /** A {@code services:} file with one entry {@code s} listening on TCP 127.0.0.1:8080 and {@code extra} (indented as its keys). */
+    private static String serviceWith(String extra) {
+        return """
+                services:
+                  - name: s
+                    listen: {tcp: "127.0.0.1:8080"}
+                    backends: [{address: "127.0.0.1:3000"}]
+                """ + extra;
+    }
+
+    /** A {@code services:} file with one entry {@code s} and the given listen block (flow map) and backend address. */
+    private static String serviceListening(String listen, String backend) {
+        return "services:\n  - name: s\n    listen: " + listen + "\n    backends: [{address: \"" + backend + "\"}]\n";
+    }
+
+    /** Two services a and b, each with its listen block (flow maps). */
+    private static String twoServices(String listenA, String listenB) {
+        return "services:\n"
+                + "  - name: a\n    listen: " + listenA + "\n    backends: [{address: \"127.0.0.1:3000\"}]\n"
+                + "  - name: b\n    listen: " + listenB + "\n    backends: [{address: \"127.0.0.1:3001\"}]\n";
+    }
+
     static List<String> errorsOf(String yaml) {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ConfigLoader.parse(yaml, Map.of(), NO_NGINX));
@@ -151,7 +173,8 @@ class ConfigErrorsTest {
                 Arguments.of("proxy:\n  listen: {tcp: \"127.0.0.1:8080\", tcp: \"127.0.0.1:8081\"}\n" + BACKENDS,
                         "proxy.listen.tcp: duplicate key (a key may appear only once in a map)"),
                 Arguments.of(proxyWith("admin:\n  api_address: \"0.0.0.0:8080\"\n"),
-                        "admin.api_address: 0.0.0.0:8080 conflicts with proxy.listen.tcp 127.0.0.1:8080"),
+                        "admin.api_address: 0.0.0.0:8080 conflicts with proxy.listen.tcp 127.0.0.1:8080 "
+                                + "(0.0.0.0 takes the port on every address, IPv4 and IPv6)"),
                 Arguments.of(proxyWith("admin:\n  metrics_address: \"127.0.0.1:9090\"\n"),
                         "admin.metrics_address: 127.0.0.1:9090 conflicts with admin.api_address 127.0.0.1:9090"),
                 Arguments.of(proxyWith("admin:\n  api_token: 12345\n"),
@@ -165,7 +188,137 @@ class ConfigErrorsTest {
                 Arguments.of(proxyWith("shutdown:\n  drain_timeout: forever\n"),
                         "shutdown.drain_timeout: invalid duration \"forever\" (e.g. 500ms, 5s, 2m, 1h or 1m30s)"),
                 Arguments.of(proxyWith("shutdown: 30s\n"),
-                        "shutdown: expected a map, got \"30s\""));
+                        "shutdown: expected a map, got \"30s\""),
+                Arguments.of("proxy:\n  listen: \"127.0.0.1:8080\"\n" + BACKENDS,
+                        "proxy.listen: expected a map, got \"127.0.0.1:8080\""),
+
+                // ---- services (SPEC §9)
+                Arguments.of(proxyWith(serviceWith("")),
+                        "services: a file has proxy: (one service) or services: (several), not both"),
+                Arguments.of("admin: {api_address: \"127.0.0.1:0\"}\n",
+                        "proxy: required (one service), or services: (a list of named services) instead"),
+                Arguments.of("proxy:\nservices:\n",
+                        "proxy: required (one service), or services: (a list of named services) instead"),
+                Arguments.of("services: []\n",
+                        "services: must list at least one service"),
+                Arguments.of("services: {name: s}\n",
+                        "services: expected a list, got a map"),
+                Arguments.of("services: [\"s\"]\n",
+                        "services[0]: expected a service (a map with name, listen and backends), got \"s\""),
+                Arguments.of(serviceWith("").replace("name: s", "name: Postgres"),
+                        "services[0].name: must match [a-z0-9][a-z0-9_-]{0,31} (lower case letters, digits, - and _), "
+                                + "got \"Postgres\""),
+                Arguments.of(serviceWith("").replace("name: s", "name: " + "a".repeat(33)),
+                        "services[0].name: must match [a-z0-9][a-z0-9_-]{0,31} (lower case letters, digits, - and _), "
+                                + "got \"" + "a".repeat(33) + "\""),
+                Arguments.of(serviceWith("").replace("name: s", "name: \"\""),
+                        "services[0].name: must match [a-z0-9][a-z0-9_-]{0,31} (lower case letters, digits, - and _), "
+                                + "got \"\""),
+                Arguments.of(serviceWith("").replace("name: s", "name: -s"),
+                        "services[0].name: must match [a-z0-9][a-z0-9_-]{0,31} (lower case letters, digits, - and _), "
+                                + "got \"-s\""),
+                Arguments.of(serviceWith("").replace("name: s", "name: 5432"),
+                        "services[0].name: expected a string, got 5432 (put it in quotes)"),
+                Arguments.of(serviceWith("").replace("  - name: s\n", "  - listen: {udp: \"127.0.0.1:8080\"}\n")
+                                .replace("    listen: {tcp: \"127.0.0.1:8080\"}\n", ""),
+                        "services[0].name: required: the service's name, e.g. postgres"),
+                Arguments.of(twoServices("{tcp: \"127.0.0.1:8080\"}", "{tcp: \"127.0.0.1:8081\"}").replace("name: b", "name: a"),
+                        "services[1].name: duplicate: services[0].name is also \"a\""),
+                Arguments.of(serviceWith("    udp_backends: []\n"),
+                        "services[0].udp_backends: must list at least one backend "
+                                + "(or leave udp_backends out to use services[0].backends for UDP)"),
+                Arguments.of(serviceWith("    backend: []\n"),
+                        "services[0].backend: unknown key (did you mean \"backends\"?)"),
+                Arguments.of(serviceWith("    udp_backend: []\n"),
+                        "services[0].udp_backend: unknown key (did you mean \"udp_backends\"?)"),
+                Arguments.of(serviceWith("    zzz: 1\n"),
+                        "services[0].zzz: unknown key (expected one of: name, listen, backends, udp_backends, "
+                                + "load_balancing, traffic, circuit_breaker, udp)"),
+                Arguments.of(serviceWith("    udp: {session_timout: 10m}\n"),
+                        "services[0].udp.session_timout: unknown key (did you mean \"session_timeout\"?)"),
+                Arguments.of(serviceWith("    udp: {responses: -1}\n"),
+                        "services[0].udp.responses: must not be negative, got -1"),
+                Arguments.of(serviceWith("    udp: {responses: 1.5}\n"),
+                        "services[0].udp.responses: expected a whole number, got 1.5"),
+                Arguments.of(serviceWith("    udp: {per_packet: yes please}\n"),
+                        "services[0].udp.per_packet: expected true or false, got \"yes please\""),
+                Arguments.of(serviceWith("    udp: {session_timeout: 10}\n"),
+                        "services[0].udp.session_timeout: expected a duration such as 5s, got 10 (add a unit: ms, s, m or h)"),
+                Arguments.of(serviceWith("    udp: {session_timeout: 10m}\n    traffic: {timeout: {udp_session: 5m}}\n"),
+                        "services[0].udp.session_timeout: give udp.session_timeout or traffic.timeout.udp_session, "
+                                + "not both (they are one setting)"),
+                Arguments.of(proxyWith("  udp: {session_timeout: 10m}\n  traffic: {timeout: {udp_session: 5m}}\n"),
+                        "proxy.udp.session_timeout: give udp.session_timeout or traffic.timeout.udp_session, "
+                                + "not both (they are one setting)"),
+
+                // ---- listen entries and port ranges
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:40010-40000\"}", "127.0.0.1:1"),
+                        "services[0].listen.udp: range \"127.0.0.1:40010-40000\" ends before it starts"),
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:0-20\"}", "127.0.0.1:1"),
+                        "services[0].listen.udp: port 0 (any free port) cannot be part of a range in \"127.0.0.1:0-20\""),
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:40000-65536\"}", "127.0.0.1:1"),
+                        "services[0].listen.udp: port 65536 out of range (0-65535)"),
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:40000-41024\"}", "127.0.0.1:1"),
+                        "services[0].listen.udp: range \"127.0.0.1:40000-41024\" has 1025 ports, more than 1024"),
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:40000-\"}", "127.0.0.1:1"),
+                        "services[0].listen.udp: invalid port range \"40000-\" in \"127.0.0.1:40000-\" "
+                                + "(expected host:first-last, e.g. 0.0.0.0:49152-49172)"),
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:-5\"}", "127.0.0.1:1"),
+                        "services[0].listen.udp: invalid port range \"-5\" in \"127.0.0.1:-5\" "
+                                + "(expected host:first-last, e.g. 0.0.0.0:49152-49172)"),
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:1-2-3\"}", "127.0.0.1:1"),
+                        "services[0].listen.udp: invalid port range \"1-2-3\" in \"127.0.0.1:1-2-3\" "
+                                + "(expected host:first-last, e.g. 0.0.0.0:49152-49172)"),
+                Arguments.of(serviceListening("{tcp: []}", "127.0.0.1:1"),
+                        "services[0].listen.tcp: must list at least one address (or leave it out)"),
+                Arguments.of(serviceListening("{tcp: [\"127.0.0.1:1\", 8080]}", "127.0.0.1:1"),
+                        "services[0].listen.tcp[1]: expected an address \"host:port\" or a port range "
+                                + "\"host:first-last\", got 8080"),
+                Arguments.of(serviceListening("{tcp: \"127.0.0.1:40000-41023\", udp: \"127.0.0.1:50000\"}", "127.0.0.1:1"),
+                        "services[0].listen: 1025 ports in all, more than the 1024 a service may bind"),
+                Arguments.of(serviceListening("{udp: [\"127.0.0.1:40000-40999\", \"[::1]:40000-40024\"]}", "127.0.0.1"),
+                        "services[0].listen: 1025 ports in all, more than the 1024 a service may bind"),
+
+                // ---- port-less backends
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:10053\"}", "127.0.0.1"),
+                        "services[0].backends[0].address: missing port in \"127.0.0.1\" (expected host:port; a backend "
+                                + "may leave its port out only in a service that listens on several ports)"),
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:10053\", tcp: \"127.0.0.1:10053\"}", "[::1]"),
+                        "services[0].backends[0].address: missing port in \"[::1]\" (expected host:port; a backend "
+                                + "may leave its port out only in a service that listens on several ports)"),
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:40000-40020\"}", "127.0.0.1:0"),
+                        "services[0].backends[0].address: port 0 out of range (1-65535)"),
+                Arguments.of(serviceListening("{udp: \"127.0.0.1:40000-40020\"}", "::1"),
+                        "services[0].backends[0].address: IPv6 address in \"::1\" must be in brackets, e.g. [::1]:80"),
+
+                // ---- one address and protocol, one service
+                Arguments.of(twoServices("{udp: \"127.0.0.1:10053\"}", "{udp: \"127.0.0.1:10053\"}"),
+                        "services[1].listen.udp: udp 127.0.0.1:10053 of service b conflicts with "
+                                + "services[0].listen.udp 127.0.0.1:10053 of service a"),
+                Arguments.of(twoServices("{udp: \"127.0.0.1:53\"}", "{udp: \"0.0.0.0:53\"}"),
+                        "services[1].listen.udp: udp 0.0.0.0:53 of service b conflicts with services[0].listen.udp "
+                                + "127.0.0.1:53 of service a (0.0.0.0 takes the port on every address, IPv4 and IPv6)"),
+                Arguments.of(twoServices("{tcp: \"0.0.0.0:53\"}", "{tcp: \"127.0.0.1:53\"}"),
+                        "services[1].listen.tcp: tcp 127.0.0.1:53 of service b conflicts with services[0].listen.tcp "
+                                + "0.0.0.0:53 of service a (0.0.0.0 takes the port on every address, IPv4 and IPv6)"),
+                Arguments.of(twoServices("{udp: \"127.0.0.1:40000-40020\"}", "{udp: \"127.0.0.1:40020-40030\"}"),
+                        "services[1].listen.udp: udp 127.0.0.1:40020-40030 of service b conflicts with "
+                                + "services[0].listen.udp 127.0.0.1:40000-40020 of service a"),
+                Arguments.of(twoServices("{tcp: [\"127.0.0.1:1\", \"[::1]:40005\"]}", "{tcp: \"[0:0::1]:40000-40020\"}"),
+                        "services[1].listen.tcp: tcp [0:0::1]:40000-40020 of service b conflicts with "
+                                + "services[0].listen.tcp[1] [::1]:40005 of service a (the same address)"),
+                Arguments.of(twoServices("{udp: \"[::ffff:127.0.0.1]:53\"}", "{udp: \"127.0.0.1:53\"}"),
+                        "services[1].listen.udp: udp 127.0.0.1:53 of service b conflicts with "
+                                + "services[0].listen.udp [::ffff:127.0.0.1]:53 of service a (the same address)"),
+                Arguments.of(serviceListening("{tcp: [\"0.0.0.0:15432\", \"[::]:15432\"]}", "127.0.0.1:1"),
+                        "services[0].listen.tcp[1]: tcp [::]:15432 conflicts with services[0].listen.tcp[0] 0.0.0.0:15432 "
+                                + "([::] takes the port on every address, IPv4 and IPv6)"),
+                Arguments.of(serviceListening("{tcp: \"127.0.0.1:9000-9090\"}", "127.0.0.1:1"),
+                        "admin.api_address: 127.0.0.1:9090 conflicts with services[0].listen.tcp 127.0.0.1:9000-9090 "
+                                + "of service s"),
+                Arguments.of(proxyWith("admin:\n  api_address: \"[::]:8080\"\n"),
+                        "admin.api_address: [::]:8080 conflicts with proxy.listen.tcp 127.0.0.1:8080 "
+                                + "([::] takes the port on every address, IPv4 and IPv6)"));
     }
 
     @ParameterizedTest

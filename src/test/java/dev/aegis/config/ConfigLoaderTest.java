@@ -328,9 +328,9 @@ class ConfigLoaderTest {
 
     @Test
     void topLevelMustBeAMap() {
-        assertEquals(List.of(new ConfigError("(file)", "the top level must be a map of sections (proxy, admin, "
+        assertEquals(List.of(new ConfigError("(file)", "the top level must be a map of sections (proxy or services, admin, "
                 + "logging, shutdown), got a list")), errorsOf("- proxy\n- admin\n"));
-        assertEquals(List.of(new ConfigError("(file)", "the top level must be a map of sections (proxy, admin, "
+        assertEquals(List.of(new ConfigError("(file)", "the top level must be a map of sections (proxy or services, admin, "
                 + "logging, shutdown), got \"hello\"")), errorsOf("hello\n"));
     }
 
