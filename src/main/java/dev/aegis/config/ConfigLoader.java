@@ -649,8 +649,12 @@ public final class ConfigLoader {
                 ListenRange b = earlier.range();
                 boolean portsOverlap = a.firstPort() != 0 && b.firstPort() != 0
                         && a.firstPort() <= b.lastPort() && b.firstPort() <= a.lastPort();
+                boolean sameService = later.servicePath().equals(earlier.servicePath());
+                if (sameService && (ListenConfig.isIpv6Wildcard(a.host()) && ListenConfig.isIpv4Literal(b.host())
+                        || ListenConfig.isIpv6Wildcard(b.host()) && ListenConfig.isIpv4Literal(a.host()))) {
+                    continue; // [::] is dual-stack: it serves the IPv4 entry's clients (see ListenConfig)
+                }
                 if (portsOverlap && hostsOverlap(a.host(), b.host())) {
-                    boolean sameService = later.servicePath().equals(earlier.servicePath());
                     findings.error(later.path(), (later.udp() ? "udp " : "tcp ") + a
                             + (sameService ? "" : " of service " + later.service())
                             + " conflicts with " + earlier.path() + " " + b

@@ -13,7 +13,11 @@ public record ListenConfig(List<ListenRange> tcp, List<ListenRange> udp) {
         udp = List.copyOf(udp);
     }
 
-    /** Every TCP address to bind, ranges expanded. */
+    /**
+     * Every TCP address to bind, ranges expanded. An IPv4 address beside {@code [::]} on the same
+     * port is left out: the JDK opens the IPv6 wildcard dual-stack, so that one socket serves
+     * IPv4 clients too, and a second socket on the IPv4 address could not be bound.
+     */
     public List<HostPort> tcpAddresses() {
         return expand(tcp);
     }
@@ -44,10 +48,31 @@ public record ListenConfig(List<ListenRange> tcp, List<ListenRange> udp) {
     }
 
     private static List<HostPort> expand(List<ListenRange> ranges) {
+        Set<Integer> dualStack = new TreeSet<>();
+        for (ListenRange r : ranges) {
+            if (isIpv6Wildcard(r.host())) {
+                for (int p = r.firstPort(); p <= r.lastPort() && p != 0; p++) {
+                    dualStack.add(p);
+                }
+            }
+        }
         List<HostPort> out = new ArrayList<>();
         for (ListenRange r : ranges) {
-            out.addAll(r.addresses());
+            for (HostPort a : r.addresses()) {
+                if (!(isIpv4Literal(a.host()) && dualStack.contains(a.port()))) {
+                    out.add(a);
+                }
+            }
         }
         return out;
+    }
+
+    /** {@code ::} in any spelling ({@code 0:0:0:0:0:0:0:0}, {@code ::0}). */
+    static boolean isIpv6Wildcard(String host) {
+        return host.indexOf(':') >= 0 && host.chars().allMatch(c -> c == ':' || c == '0');
+    }
+
+    static boolean isIpv4Literal(String host) {
+        return !host.isEmpty() && host.chars().allMatch(c -> c == '.' || c >= '0' && c <= '9');
     }
 }

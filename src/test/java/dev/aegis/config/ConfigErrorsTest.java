@@ -310,9 +310,6 @@ class ConfigErrorsTest {
                 Arguments.of(twoServices("{udp: \"[::ffff:127.0.0.1]:53\"}", "{udp: \"127.0.0.1:53\"}"),
                         "services[1].listen.udp: udp 127.0.0.1:53 of service b conflicts with "
                                 + "services[0].listen.udp [::ffff:127.0.0.1]:53 of service a (the same address)"),
-                Arguments.of(serviceListening("{tcp: [\"0.0.0.0:15432\", \"[::]:15432\"]}", "127.0.0.1:1"),
-                        "services[0].listen.tcp[1]: tcp [::]:15432 conflicts with services[0].listen.tcp[0] 0.0.0.0:15432 "
-                                + "([::] takes the port on every address, IPv4 and IPv6)"),
                 Arguments.of(serviceListening("{tcp: \"127.0.0.1:9000-9090\"}", "127.0.0.1:1"),
                         "admin.api_address: 127.0.0.1:9090 conflicts with services[0].listen.tcp 127.0.0.1:9000-9090 "
                                 + "of service s"),

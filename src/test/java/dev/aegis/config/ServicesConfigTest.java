@@ -56,6 +56,19 @@ class ServicesConfigTest {
     // ---------------------------------------------------------------- what loads
 
     @Test
+    void anIpv4EntryBesideTheIpv6WildcardOnOnePortIsServedByTheDualStackSocket() throws ConfigException {
+        ServiceConfig s = parse("""
+                services:
+                  - name: postgres
+                    listen:
+                      tcp: ["0.0.0.0:15432", "[::]:15432", "127.0.0.1:15433"]
+                    backends: [ { address: "127.0.0.1:5432" } ]
+                """).config().services().get(0);
+        // SPEC §9's own example: [::] takes IPv4 clients too, so 0.0.0.0 is not bound a second time
+        assertEquals(List.of(new HostPort("::", 15432), new HostPort("127.0.0.1", 15433)), s.listen().tcpAddresses());
+    }
+
+    @Test
     void threeServicesLoadInFileOrderWithTheirListenersPoolsAndUdpModes() throws ConfigException {
         LoadedConfig loaded = parse(THREE);
         assertEquals(List.of(), loaded.warnings());
