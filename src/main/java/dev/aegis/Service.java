@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongConsumer;
 
@@ -113,9 +114,13 @@ public final class Service {
                     l.start();
                 }
             }
+            Set<HostPort> ranged = next.listen().udpRangeAddresses();
             for (HostPort address : next.listen().udpAddresses()) {
                 if (!udpListeners.containsKey(address) && !p.udp.containsKey(address)) {
                     UdpListener l = new UdpListener(address.resolve(), nextUdpPool, udpSettings(next, nextAccessLog));
+                    if (ranged.contains(address)) {
+                        l.onVirtualThreads(); // a port of a range: no kernel threads per port
+                    }
                     l.setDraining(draining);
                     p.udp.put(address, l);
                     l.start();

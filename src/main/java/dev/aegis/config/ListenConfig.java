@@ -27,6 +27,17 @@ public record ListenConfig(List<ListenRange> tcp, List<ListenRange> udp) {
         return expand(udp);
     }
 
+    /** The UDP addresses that come from a range of more than one port. */
+    public Set<HostPort> udpRangeAddresses() {
+        Set<HostPort> out = new java.util.HashSet<>();
+        for (ListenRange r : udp) {
+            if (r.size() > 1) {
+                out.addAll(r.addresses());
+            }
+        }
+        return out;
+    }
+
     public boolean hasTcp() {
         return !tcp.isEmpty();
     }

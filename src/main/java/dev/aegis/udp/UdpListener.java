@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * backend whose address has port 0 is reached on this listener's own port.
  *
  * <h2>Threads</h2>
- * A listener runs exactly two platform threads whatever the number of sessions, and shares a third
- * with every other listener of the process:
+ * A listener runs exactly two platform threads whatever the number of sessions (virtual threads for
+ * the ports of a range, see {@link #onVirtualThreads}), and shares a third with every other
+ * listener of the process:
  * <ul>
  *   <li>{@code aegis-udp-reader-PORT}: receives every client datagram into one reused 64 KiB direct
  *       buffer, finds the session and writes the datagram to the session's connected, non-blocking
@@ -116,6 +117,9 @@ public final class UdpListener implements AutoCloseable {
     private ReplyRelay relay;
     private Thread reader;
     private Thread relayThread;
+    /** Reader and relay on virtual threads (a port of a range); set before {@link #start}. */
+    private boolean virtualThreads;
+
     /** Sweeps the sessions of every UDP listener of the process (see the class comment). */
     private static final ScheduledThreadPoolExecutor SWEEPER = sharedSweeper();
     private volatile ScheduledFuture<?> nextSweep;
@@ -193,8 +197,9 @@ public final class UdpListener implements AutoCloseable {
             selector = sel;
             relay = new ReplyRelay(sel, ch, this, datagramsUnsent);
             String port = Integer.toString(local.getPort());
-            relayThread = Thread.ofPlatform().name("aegis-udp-relay-" + port).daemon().unstarted(relay);
-            reader = Thread.ofPlatform().name("aegis-udp-reader-" + port).daemon().unstarted(this::readLoop);
+            Thread.Builder threads = virtualThreads ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
+            relayThread = threads.name("aegis-udp-relay-" + port).unstarted(relay);
+            reader = threads.name("aegis-udp-reader-" + port).unstarted(this::readLoop);
             started = true;
             relayThread.start();
             reader.start();
@@ -206,6 +211,29 @@ public final class UdpListener implements AutoCloseable {
         LOG.info("udp listener started listener={} service={} pool={} udp_session={} max_sessions={} responses={} per_packet={}",
                 name(), st.service(), pool.name(), dev.aegis.config.Durations.format(st.sessionTimeout()),
                 st.maxSessions(), st.responses(), st.perPacket());
+    }
+
+    /**
+     * Runs this listener's reader and relay on virtual threads instead of platform threads; call
+     * before {@link #start}. For the ports of a range: each port as a platform-thread pair costs
+     * two kernel threads and their stacks, about 330 KB of RSS per idle port against about 135 KB
+     * (measured with 1,024 ports: 339 MB and 2,072 threads, 142 MB and 26 threads). A busy single
+     * listener keeps platform threads: there a virtual reader would add a poller round trip
+     * whenever it runs dry.
+     *
+     * @return this
+     */
+    public UdpListener onVirtualThreads() {
+        lifecycle.lock();
+        try {
+            if (started) {
+                throw new IllegalStateException("udp listener already started");
+            }
+            virtualThreads = true;
+            return this;
+        } finally {
+            lifecycle.unlock();
+        }
     }
 
     /** The bound address (with the real port when the configured port was 0). */

@@ -416,6 +416,21 @@ class UdpListenerTest {
     }
 
     @Test
+    void aListenerOnVirtualThreadsRelaysBothWaysWithoutAPlatformThreadOfItsOwn() throws Exception {
+        EchoBackend[] b = backends(1);
+        UdpListener l = track(new UdpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                EchoBackend.pool(b), new UdpSettings(LONG, 0, false)).onVirtualThreads());
+        l.start();
+        assertEquals("backend1:hello", client(l).ask("hello").text());
+        String port = Integer.toString(l.localAddress().getPort());
+        // virtual threads are not platform threads: getAllStackTraces lists platform threads only
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            assertFalse(t.getName().endsWith("-" + port) && t.getName().startsWith("aegis-udp-"), t.getName());
+        }
+        assertThrows(IllegalStateException.class, l::onVirtualThreads, "too late once started");
+    }
+
+    @Test
     void listenersShareOneSweeperThreadAndEachStillExpiresItsSessions() throws Exception {
         EchoBackend[] b = backends(1);
         List<UdpListener> listeners = new ArrayList<>();
