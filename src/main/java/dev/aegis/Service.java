@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
 /**
@@ -50,6 +51,10 @@ public final class Service {
     private final HealthChecker health;
     private final BackendPool tcpPool;
     private final LongConsumer connectLatency;
+    /** Open TCP connections of every listener of this service, old and new: what max_connections limits. */
+    private final AtomicInteger openTcp = new AtomicInteger();
+    /** Live UDP sessions of every listener of this service: what udp_max_sessions limits. */
+    private final AtomicInteger liveUdp = new AtomicInteger();
     // volatile: written under Aegis's lifecycle lock, read by the admin API and metrics threads
     private volatile ServiceConfig config;
     private volatile boolean accessLog;
@@ -117,7 +122,7 @@ public final class Service {
             Set<HostPort> ranged = next.listen().udpRangeAddresses();
             for (HostPort address : next.listen().udpAddresses()) {
                 if (!udpListeners.containsKey(address) && !p.udp.containsKey(address)) {
-                    UdpListener l = new UdpListener(address.resolve(), nextUdpPool, udpSettings(next, nextAccessLog));
+                    UdpListener l = new UdpListener(address.resolve(), nextUdpPool, udpSettings(next, nextAccessLog), liveUdp);
                     if (ranged.contains(address)) {
                         l.onVirtualThreads(); // a port of a range: no kernel threads per port
                     }
@@ -226,7 +231,7 @@ public final class Service {
     private ConnectionContext tcpContext(ServiceConfig c, boolean log) {
         return new ConnectionContext(TcpSettings.from(c, log), tcpPool,
                 client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED,
-                Balancers::hashClient, () -> rateLimiter.newBandwidthBucket(), connectLatency);
+                Balancers::hashClient, () -> rateLimiter.newBandwidthBucket(), connectLatency, openTcp);
     }
 
     private UdpSettings udpSettings(ServiceConfig c, boolean log) {

@@ -3,6 +3,7 @@ package dev.aegis.tcp;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.traffic.TokenBucket;
 import java.net.InetAddress;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -22,6 +23,9 @@ import java.util.function.ToIntFunction;
  * @param bandwidthBuckets makes the bandwidth bucket of each direction of a new connection
  *                         ({@code per_connection.bytes_per_second})
  * @param connectLatency   receives the time each successful backend connect took, in nanoseconds
+ * @param open             the service's open connections, over all its listeners and config
+ *                         generations: what {@code traffic.max_connections} limits (one counter per
+ *                         service, so a port range of 21 listeners still admits max_connections in all)
  */
 public record ConnectionContext(
         TcpSettings settings,
@@ -29,21 +33,22 @@ public record ConnectionContext(
         Function<InetAddress, RejectReason> admission,
         ToIntFunction<InetAddress> clientHasher,
         Supplier<TokenBucket> bandwidthBuckets,
-        LongConsumer connectLatency) {
+        LongConsumer connectLatency,
+        AtomicInteger open) {
 
-    /** No admission limit, no bandwidth limit, the JDK's address hash, no latency recorder. */
+    /** No admission limit, no bandwidth limit, the JDK's address hash, no latency recorder, a counter of its own. */
     public static ConnectionContext of(TcpSettings settings, BackendPool pool) {
         return new ConnectionContext(settings, pool, client -> null, InetAddress::hashCode,
-                () -> TokenBucket.UNLIMITED, nanos -> { });
+                () -> TokenBucket.UNLIMITED, nanos -> { }, new AtomicInteger());
     }
 
     /** This context with other settings (a test, or a reload that changes only timeouts). */
     public ConnectionContext withSettings(TcpSettings next) {
-        return new ConnectionContext(next, pool, admission, clientHasher, bandwidthBuckets, connectLatency);
+        return new ConnectionContext(next, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open);
     }
 
     /** This context with another bandwidth bucket factory. */
     public ConnectionContext withBandwidthBuckets(Supplier<TokenBucket> next) {
-        return new ConnectionContext(settings, pool, admission, clientHasher, next, connectLatency);
+        return new ConnectionContext(settings, pool, admission, clientHasher, next, connectLatency, open);
     }
 }

@@ -52,6 +52,11 @@ final class TcpConnection implements Runnable {
     private TokenBucket upstreamBandwidth = TokenBucket.UNLIMITED;
     private TokenBucket downstreamBandwidth = TokenBucket.UNLIMITED;
 
+    /** The context this connection was admitted with. */
+    ConnectionContext context() {
+        return context;
+    }
+
     TcpConnection(TcpListener listener, ConnectionContext context, SocketChannel client) {
         this.listener = listener;
         this.context = context;

@@ -150,17 +150,19 @@ public final class TcpListener implements AutoCloseable {
         }
         ConnectionContext ctx = context;
         int max = ctx.settings().maxConnections();
-        int now = stats.active.incrementAndGet();
+        int now = ctx.open().incrementAndGet(); // the service's, over all its listeners
         if (max > 0 && now > max) {
-            stats.active.decrementAndGet();
+            ctx.open().decrementAndGet();
             stats.countRejected(RejectReason.MAX_CONNECTIONS);
             TcpConnection.closeQuietly(client);
             return;
         }
+        stats.active.incrementAndGet();
         try {
             client.setOption(StandardSocketOptions.TCP_NODELAY, true);
         } catch (IOException e) {
             stats.active.decrementAndGet();
+            ctx.open().decrementAndGet();
             TcpConnection.closeQuietly(client);
             return;
         }
@@ -189,6 +191,7 @@ public final class TcpListener implements AutoCloseable {
     void closed(TcpConnection connection) {
         live.remove(connection);
         stats.active.decrementAndGet();
+        connection.context().open().decrementAndGet(); // the counter of the generation it was admitted by: one per service
         connection.logAccess(stats);
     }
 

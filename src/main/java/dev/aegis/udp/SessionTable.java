@@ -5,6 +5,7 @@ import dev.aegis.backend.Backend;
 import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -27,9 +28,16 @@ final class SessionTable {
     private final LongAdder expired = new LongAdder();
     private final LongAdder ended = new LongAdder();
     private final LongAdder droppedMaxSessions = new LongAdder();
+    /**
+     * The live sessions of every listener of the service (a port range has many): what
+     * {@code udp_max_sessions} limits. Readers of different listeners may race past the limit by
+     * at most one session each; one listener's count is exact.
+     */
+    private final AtomicInteger serviceSessions;
 
-    SessionTable(Runnable channelClosed) {
+    SessionTable(Runnable channelClosed, AtomicInteger serviceSessions) {
         this.channelClosed = channelClosed;
+        this.serviceSessions = serviceSessions;
     }
 
     UdpSession get(InetSocketAddress client) {
@@ -41,7 +49,7 @@ final class SessionTable {
      * ({@code dropped max_sessions}).
      */
     boolean hasRoom(int max) {
-        if (max == 0 || sessions.size() < max) {
+        if (max == 0 || serviceSessions.get() < max) {
             return true;
         }
         droppedMaxSessions.increment();
@@ -51,6 +59,7 @@ final class SessionTable {
     /** A new session: in the table and counted. Reader thread only. */
     void add(UdpSession session) {
         sessions.put(session.client, session);
+        serviceSessions.incrementAndGet();
         created.increment();
     }
 
@@ -76,6 +85,7 @@ final class SessionTable {
             return false;
         }
         sessions.remove(s.client, s); // this very session, not a newer one for the same client
+        serviceSessions.decrementAndGet();
         s.closeLegs();
         channelClosed.run();
         Backend b = s.backend();

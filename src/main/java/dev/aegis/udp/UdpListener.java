@@ -23,6 +23,7 @@ import java.util.Objects;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -99,7 +100,7 @@ public final class UdpListener implements AutoCloseable {
 
     private final InetSocketAddress bind;
     private final BackendPool pool;
-    private final SessionTable table = new SessionTable(this::channelClosed);
+    private final SessionTable table;
     /** Serialises start and close; never taken on the datagram path. */
     private final ReentrantLock lifecycle = new ReentrantLock();
     private final Runnable sweepTask = this::sweepAndReschedule;
@@ -153,9 +154,18 @@ public final class UdpListener implements AutoCloseable {
      * @param settings session timeout, limit, access log and admission hook
      */
     public UdpListener(InetSocketAddress bind, BackendPool pool, UdpSettings settings) {
+        this(bind, pool, settings, new AtomicInteger());
+    }
+
+    /**
+     * @param serviceSessions the live sessions of every listener of the service, which
+     *                        {@code udp_max_sessions} limits; shared by the ports of a service
+     */
+    public UdpListener(InetSocketAddress bind, BackendPool pool, UdpSettings settings, AtomicInteger serviceSessions) {
         this.bind = Objects.requireNonNull(bind, "bind");
         this.pool = Objects.requireNonNull(pool, "pool");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.table = new SessionTable(this::channelClosed, serviceSessions);
     }
 
     /**

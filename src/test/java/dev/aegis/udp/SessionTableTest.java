@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class SessionTableTest {
 
     private final AtomicInteger channelsClosed = new AtomicInteger();
-    private final SessionTable table = new SessionTable(channelsClosed::incrementAndGet);
+    private final SessionTable table = new SessionTable(channelsClosed::incrementAndGet, new java.util.concurrent.atomic.AtomicInteger());
     private final Backend backend = new Backend(
             new BackendConfig(new HostPort("127.0.0.1", 5001), 100, 0, Optional.empty()),
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 5001),
