@@ -125,7 +125,7 @@ public final class HealthChecker implements AutoCloseable {
                     if (watch != null) {
                         watch.stop();
                         if (!backend.isHealthy()) {
-                            announce(backend, pool, true, "backend up backend={} pool={} reason={}",
+                            announce(backend, pool, true, "backend up service={} backend={} pool={} reason={}",
                                     quote("health check removed"));
                         }
                     }
@@ -248,7 +248,7 @@ public final class HealthChecker implements AutoCloseable {
                 }
             } catch (Exception e) {
                 // an exception escaping a periodic task would cancel it for good
-                log.error("health tick failed backend={} pool={}", backend.id(), pool, e);
+                log.error("health tick failed service={} backend={} pool={}", serviceOf(pool), backend.id(), poolOf(pool), e);
             }
         }
 
@@ -272,13 +272,13 @@ public final class HealthChecker implements AutoCloseable {
                     failure = reasonOf(e);
                 } catch (RuntimeException e) {
                     failure = e.getClass().getSimpleName();
-                    log.error("health probe error backend={} pool={}", backend.id(), pool, e);
+                    log.error("health probe error service={} backend={} pool={}", serviceOf(pool), backend.id(), poolOf(pool), e);
                 }
                 if (!stopped && !closed) {
                     observe(p.config(), failure);
                 }
             } catch (Exception e) {
-                log.error("health check failed unexpectedly backend={} pool={}", backend.id(), pool, e);
+                log.error("health check failed unexpectedly service={} backend={} pool={}", serviceOf(pool), backend.id(), poolOf(pool), e);
             } finally {
                 running.set(false);
             }
@@ -289,18 +289,18 @@ public final class HealthChecker implements AutoCloseable {
                 failures = 0;
                 passes = passes == Integer.MAX_VALUE ? passes : passes + 1;
                 if (!backend.isHealthy() && passes >= Math.max(1, config.healthyThreshold())) {
-                    announce(backend, pool, true, "backend up backend={} pool={} passes={}", passes);
+                    announce(backend, pool, true, "backend up service={} backend={} pool={} passes={}", passes);
                 }
                 return;
             }
             passes = 0;
             failures = failures == Integer.MAX_VALUE ? failures : failures + 1;
             if (log.isDebugEnabled()) {
-                log.debug("health check failed backend={} pool={} reason={} failures={}",
-                        backend.id(), pool, quote(failure), failures);
+                log.debug("health check failed service={} backend={} pool={} reason={} failures={}",
+                        serviceOf(pool), backend.id(), poolOf(pool), quote(failure), failures);
             }
             if (backend.isHealthy() && failures >= Math.max(1, config.unhealthyThreshold())) {
-                announce(backend, pool, false, "backend down backend={} pool={} reason={} failures={}",
+                announce(backend, pool, false, "backend down service={} backend={} pool={} reason={} failures={}",
                         quote(failure), failures);
             }
         }
@@ -309,10 +309,11 @@ public final class HealthChecker implements AutoCloseable {
     /** Applies a transition: the backend's flag, one log line, the listener. */
     private void announce(Backend backend, String pool, boolean healthy, String format, Object... details) {
         backend.setHealthy(healthy);
-        Object[] args = new Object[details.length + 2];
-        args[0] = backend.id();
-        args[1] = pool;
-        System.arraycopy(details, 0, args, 2, details.length);
+        Object[] args = new Object[details.length + 3];
+        args[0] = serviceOf(pool);
+        args[1] = backend.id();
+        args[2] = poolOf(pool);
+        System.arraycopy(details, 0, args, 3, details.length);
         if (healthy) {
             log.info(format, args);
         } else {
@@ -321,8 +322,20 @@ public final class HealthChecker implements AutoCloseable {
         try {
             listener.changed(backend, healthy);
         } catch (RuntimeException e) {
-            log.error("health listener failed backend={} pool={}", backend.id(), pool, e);
+            log.error("health listener failed service={} backend={} pool={}", serviceOf(pool), backend.id(), poolOf(pool), e);
         }
+    }
+
+    /** The service of a pool key {@code SERVICE/POOL} (a bare pool name: {@code default}). */
+    private static String serviceOf(String poolKey) {
+        int slash = poolKey.indexOf('/');
+        return slash < 0 ? "default" : poolKey.substring(0, slash);
+    }
+
+    /** The pool of a pool key {@code SERVICE/POOL}: {@code tcp} or {@code udp}. */
+    private static String poolOf(String poolKey) {
+        int slash = poolKey.indexOf('/');
+        return slash < 0 ? poolKey : poolKey.substring(slash + 1);
     }
 
     /** A short, stable reason for a failed check, as shown in {@code reason=}. */

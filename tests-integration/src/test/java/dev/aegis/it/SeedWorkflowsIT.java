@@ -88,7 +88,7 @@ class SeedWorkflowsIT {
         // Requests sent before the check notices must not fail either (ask throws if one does):
         // a refused connect is retried on the next backend.
         assertEquals(Set.of("backend1", "backend3"), new HashSet<>(ask(aegis.tcp(), 6)));
-        aegis.awaitLog(mark, "backend down backend=" + b.get(1).address(), Duration.ofSeconds(10));
+        aegis.awaitLog(mark, "backend down service=default backend=" + b.get(1).address(), Duration.ofSeconds(10));
         // A request served after a retry was served: its access line names no error (the refusal
         // came from another backend than the one in backend=).
         await().atMost(Duration.ofSeconds(5)).until(() -> aegis.count("access protocol=tcp") >= 9);
@@ -102,7 +102,7 @@ class SeedWorkflowsIT {
 
         mark = aegis.mark();
         b.get(1).restart();
-        aegis.awaitLog(mark, "backend up backend=" + b.get(1).address(), Duration.ofSeconds(10));
+        aegis.awaitLog(mark, "backend up service=default backend=" + b.get(1).address(), Duration.ofSeconds(10));
         List<String> after = ask(aegis.tcp(), 9);
         assertEquals(3, after.stream().filter("backend2"::equals).count(), after::toString);
         assertEquals(3, after.stream().filter("backend1"::equals).count(), after::toString);
@@ -118,7 +118,7 @@ class SeedWorkflowsIT {
 
         int mark = aegis.mark();
         b.get(2).setHealthy(false);
-        aegis.awaitLog(mark, "backend down backend=" + b.get(2).address(), Duration.ofSeconds(10));
+        aegis.awaitLog(mark, "backend down service=default backend=" + b.get(2).address(), Duration.ofSeconds(10));
         int servedBefore = b.get(2).requests();
         List<String> without = ask(aegis.tcp(), 10);
         assertEquals(Set.of("backend1", "backend2"), new HashSet<>(without), without::toString);
@@ -126,7 +126,7 @@ class SeedWorkflowsIT {
 
         mark = aegis.mark();
         b.get(2).setHealthy(true);
-        aegis.awaitLog(mark, "backend up backend=" + b.get(2).address(), Duration.ofSeconds(10));
+        aegis.awaitLog(mark, "backend up service=default backend=" + b.get(2).address(), Duration.ofSeconds(10));
         assertTrue(ask(aegis.tcp(), 6).contains("backend3"));
     }
 
