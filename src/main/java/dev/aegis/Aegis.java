@@ -1,5 +1,6 @@
 package dev.aegis;
 
+import dev.aegis.control.ConnectTimes;
 import dev.aegis.control.ProxyControl;
 import dev.aegis.control.ProxyStatus;
 import dev.aegis.accesslog.AccessLog;
@@ -24,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Function;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -32,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +56,7 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("aegis-housekeeping").daemon(true).factory());
     private final HealthChecker health = new HealthChecker();
-    private final Function<String, LongConsumer> connectLatency;
+    private final ConnectTimes connectTimes;
     /** The services in config order, by name; replaced as a whole under the lifecycle lock. */
     private volatile Map<String, Service> services;
     /** Services a reload removed: they accept nothing and are closed when their traffic ended or at their deadline. */
@@ -69,18 +68,17 @@ public final class Aegis implements ProxyControl, AutoCloseable {
 
     /** A core whose backend connect times go nowhere (tests, tools). */
     public Aegis(Path configFile, AegisConfig config) {
-        this(configFile, config, service -> nanos -> { });
+        this(configFile, config, ConnectTimes.NONE);
     }
 
     /**
-     * @param connectLatency per service name, receives the time of every successful backend
-     *                       connect, in nanoseconds (the metrics' histogram); called on the data
-     *                       path, so it must be cheap
+     * @param connectTimes per service, receives the time of every successful backend connect
+     *                     (the metrics' histogram)
      */
-    public Aegis(Path configFile, AegisConfig config, Function<String, LongConsumer> connectLatency) {
+    public Aegis(Path configFile, AegisConfig config, ConnectTimes connectTimes) {
         this.configFile = configFile;
         this.config = config;
-        this.connectLatency = connectLatency;
+        this.connectTimes = connectTimes;
         Map<String, Service> built = new LinkedHashMap<>();
         for (ServiceConfig sc : config.services()) {
             built.put(sc.name(), newService(sc, config));
@@ -89,7 +87,7 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     }
 
     private Service newService(ServiceConfig sc, AegisConfig c) {
-        return new Service(sc, c.logging().accessLog(), health, connectLatency.apply(sc.name()));
+        return new Service(sc, c.logging().accessLog(), health, connectTimes.service(sc.name()));
     }
 
     /** A service removed by a reload, closed at the latest at {@code deadline} (System.nanoTime). */
@@ -154,6 +152,11 @@ public final class Aegis implements ProxyControl, AutoCloseable {
                 }
             } catch (IOException e) {
                 prepared.forEach(Service.Prepared::abort);
+                for (ServiceConfig sc : next.services()) {
+                    if (!services.containsKey(sc.name())) {
+                        connectTimes.forget(sc.name()); // built for this reload only
+                    }
+                }
                 reloadsFailed.incrementAndGet();
                 log.warn("reload rejected error=\"{}\"", e.getMessage());
                 return new ReloadResult(false, generation.get(), List.of(e.getMessage()), loaded.warnings());
@@ -264,6 +267,9 @@ public final class Aegis implements ProxyControl, AutoCloseable {
                     }
                     r.service().close();
                     retiring.remove(r);
+                    if (!services.containsKey(r.service().name())) { // not added again meanwhile
+                        connectTimes.forget(r.service().name());
+                    }
                 }
             }
         } catch (RuntimeException e) {

@@ -6,7 +6,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.Unit;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
-import java.util.function.Function;
+import dev.aegis.control.ConnectTimes;
 import java.util.function.LongConsumer;
 
 /**
@@ -17,7 +17,7 @@ import java.util.function.LongConsumer;
  * pays for one observation only. Both are since start and 0 before the first connection. Every
  * series carries the {@code service} label; the core asks for one recorder per service.
  */
-public final class ConnectLatency implements Function<String, LongConsumer> {
+public final class ConnectLatency implements ConnectTimes {
 
     /** Upper bounds in seconds: 100 µs (loopback) to 5 s (the default connect timeout). */
     static final double[] BUCKETS = {
@@ -68,9 +68,14 @@ public final class ConnectLatency implements Function<String, LongConsumer> {
 
     /** The recorder of one service: its series exists from now on, with 0 observations. */
     @Override
-    public LongConsumer apply(String service) {
+    public LongConsumer service(String service) {
         DistributionDataPoint point = histogram.labelValues(service);
         return nanos -> point.observe(nanos / 1e9);
+    }
+
+    @Override
+    public void forget(String service) {
+        histogram.remove(service);
     }
 
     /** The average connect time of one service in milliseconds, 0 before its first connect. */

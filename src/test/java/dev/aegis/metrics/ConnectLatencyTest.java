@@ -13,7 +13,7 @@ class ConnectLatencyTest {
     private final ConnectLatency latency = new ConnectLatency(registry);
 
     {
-        latency.apply("default"); // as the core does for each service it builds
+        latency.service("default"); // as the core does for each service it builds
     }
 
     private double gauge(String name) {
@@ -27,7 +27,7 @@ class ConnectLatencyTest {
 
     private void observe(int times, double seconds) {
         for (int i = 0; i < times; i++) {
-            latency.apply("default").accept(Math.round(seconds * 1e9));
+            latency.service("default").accept(Math.round(seconds * 1e9));
         }
     }
 

@@ -114,6 +114,32 @@ class ProxyMetricsTest {
         }
     }
 
+    @Test
+    void aRemovedServiceLeavesNoSeriesBehind() throws Exception {
+        TcpEcho a = tcpBackend();
+        TcpEcho b = tcpBackend();
+        String two = "services:\n"
+                + "  - name: alpha\n    listen: { tcp: \"127.0.0.1:0\" }\n    backends: [ { address: \"" + a.id() + "\" } ]\n"
+                + "  - name: beta\n    listen: { tcp: \"127.0.0.1:0\" }\n    backends: [ { address: \"" + b.id() + "\" } ]\n";
+        start(two);
+        int betaPort = aegis.service("beta").orElseThrow().tcpListener().orElseThrow().localAddress().getPort();
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), betaPort)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write('x');
+            assertEquals('x', s.getInputStream().read());
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(1,
+                scrape().value("proxy_backend_connect_duration_seconds_count{service=\"beta\"}")));
+        writeConfig("services:\n"
+                + "  - name: alpha\n    listen: { tcp: \"127.0.0.1:0\" }\n    backends: [ { address: \"" + a.id() + "\" } ]\n");
+        assertTrue(aegis.reload().ok());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            String text = scrape().text();
+            assertFalse(text.contains("service=\"beta\""), text);
+            assertTrue(text.contains("proxy_backend_connect_duration_seconds_count{service=\"alpha\"}"), text);
+        });
+    }
+
     private Scrape scrape() throws Exception {
         return Scrape.parse(get("text/plain").body());
     }
