@@ -917,6 +917,35 @@ class ServicesReloadTest {
     }
 
     @Test
+    void aUdpAddressStillDrainingGoesToAnotherServiceOnlyOnceItsSessionsEnded() throws Exception {
+        TcpEcho echo = tcpEcho();
+        UdpEcho udp = udpEcho("u");
+        int port = freePort();
+        Svc a = svc("a", echo.id()).withUdp("127.0.0.1:" + port).withUdpBackends(udp.id()).withExtra("""
+                    udp: { session_timeout: 700ms }
+                """);
+        Svc b = svc("b", echo.id()).withTcp("127.0.0.1:0").withUdpBackends(udp.id());
+        start(a, b);
+        UdpClient session = udpClient(port);
+        assertEquals("u:1", session.ask("1"));
+        write(a.withUdp("127.0.0.1:0"), b);
+        assertTrue(aegis.reload().ok());
+        long generation = aegis.status().generation();
+        write(a.withUdp("127.0.0.1:0"), b.withUdp("127.0.0.1:" + port));
+        ProxyControl.ReloadResult r = aegis.reload();
+        assertFalse(r.ok(), "the port is still a's: its session drains there");
+        String e = String.join("\n", r.errors());
+        assertTrue(e.contains("services.b") && e.contains("service a") && e.contains("udp 127.0.0.1:" + port), e);
+        assertEquals(generation, aegis.status().generation());
+        assertEquals("u:2", session.ask("2"), "a's session carries on");
+        // once it expired the retired listener closes and the address is free to take
+        await().atMost(WAIT).until(() -> status("a").udpSessions() == 0);
+        await().atMost(WAIT).until(() -> aegis.reload().ok());
+        assertEquals(List.of(port), ports(status("b").udpListeners()));
+        assertEquals("u:3", udpClient(port).ask("3"));
+    }
+
+    @Test
     void aReloadAfterShutdownBindsNothing() throws Exception {
         TcpEcho echo = tcpEcho();
         Svc a = svc("a", echo.id()).withTcp("127.0.0.1:0");
