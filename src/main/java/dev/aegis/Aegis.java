@@ -63,6 +63,8 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     private final List<Retiring> retiring = new CopyOnWriteArrayList<>();
     private volatile AegisConfig config;
     private ScheduledFuture<?> sweep;
+    /** Set when shutdown begins: a reload from then on would bind listeners nobody closes. */
+    private volatile boolean stopping;
     /** Test hook: runs after a reload has read the file and before it applies it. */
     private volatile Runnable afterConfigRead = () -> { };
 
@@ -87,7 +89,7 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     }
 
     private Service newService(ServiceConfig sc, AegisConfig c) {
-        return new Service(sc, c.logging().accessLog(), health, connectTimes.service(sc.name()));
+        return new Service(sc, c.logging().accessLog(), health, connectTimes::service);
     }
 
     /** A service removed by a reload, closed at the latest at {@code deadline} (System.nanoTime). */
@@ -123,6 +125,11 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     public ReloadResult reload() {
         lifecycle.lock();
         try {
+            if (stopping) {
+                reloadsFailed.incrementAndGet();
+                log.warn("reload rejected: shutting down");
+                return new ReloadResult(false, generation.get(), List.of("shutting down: no reload"), List.of());
+            }
             LoadedConfig loaded;
             try {
                 loaded = ConfigLoader.load(configFile);
@@ -146,17 +153,13 @@ public final class Aegis implements ProxyControl, AutoCloseable {
                 for (ServiceConfig sc : next.services()) {
                     Service service = services.get(sc.name());
                     if (service == null) {
-                        service = newService(sc, next);
+                        // a service removed by an earlier reload and still draining comes back as itself
+                        service = retiringService(sc.name()).orElseGet(() -> newService(sc, next));
                     }
                     prepared.add(service.prepare(sc, next.logging().accessLog()));
                 }
             } catch (IOException e) {
                 prepared.forEach(Service.Prepared::abort);
-                for (ServiceConfig sc : next.services()) {
-                    if (!services.containsKey(sc.name())) {
-                        connectTimes.forget(sc.name()); // built for this reload only
-                    }
-                }
                 reloadsFailed.incrementAndGet();
                 log.warn("reload rejected error=\"{}\"", e.getMessage());
                 return new ReloadResult(false, generation.get(), List.of(e.getMessage()), loaded.warnings());
@@ -167,14 +170,15 @@ public final class Aegis implements ProxyControl, AutoCloseable {
                 service.commit(p);
                 nextServices.put(service.name(), service);
                 if (!services.containsKey(service.name())) {
-                    log.info("service added service={} listeners={}", service.name(), service.config().listen());
+                    boolean back = retiring.removeIf(r -> r.service() == service);
+                    log.info("service added service={} listeners={}{}", service.name(), service.config().listen(),
+                            back ? " back=true" : "");
                 }
             }
             long deadline = System.nanoTime() + next.shutdown().drainTimeout().toNanos();
             for (Service old : services.values()) {
                 if (!nextServices.containsKey(old.name())) {
-                    old.stopAccepting();
-                    old.unwatchHealth();
+                    old.retire();
                     retiring.add(new Retiring(old, deadline));
                     log.info("service removed service={} active={} udp_sessions={}",
                             old.name(), old.activeConnections(), old.udpSessions());
@@ -209,10 +213,17 @@ public final class Aegis implements ProxyControl, AutoCloseable {
         }
     }
 
+    /** The removed service of that name whose traffic is still draining, if any. */
+    private Optional<Service> retiringService(String name) {
+        return retiring.stream().map(Retiring::service).filter(s -> s.name().equals(name)).findFirst();
+    }
+
     /**
      * Addresses that {@code next} gives to another service than the one listening on them now. A
      * reload binds every new address before it releases any, so it cannot move one between
-     * services: the operator does it in two reloads (remove, then add) or restarts.
+     * services: the operator does it in two reloads (remove, then add) or restarts. A UDP address
+     * a service left (or a removed service had) stays bound while the sessions it had there
+     * drain, so it cannot go to another service before they ended either.
      */
     private List<String> addressMoves(AegisConfig next) {
         // port 0 is a fresh port for every listener: it never moves
@@ -221,6 +232,12 @@ public final class Aegis implements ProxyControl, AutoCloseable {
             sc.listen().tcpAddresses().stream().filter(a -> a.port() != 0).forEach(a -> owners.put("tcp " + a, sc.name()));
             sc.listen().udpAddresses().stream().filter(a -> a.port() != 0).forEach(a -> owners.put("udp " + a, sc.name()));
         }
+        Map<String, String> draining = new HashMap<>();
+        List<Service> holders = new ArrayList<>(services.values());
+        retiring.forEach(r -> holders.add(r.service()));
+        for (Service s : holders) {
+            s.retiredUdpAddresses().stream().filter(a -> a.port() != 0).forEach(a -> draining.put("udp " + a, s.name()));
+        }
         List<String> errors = new ArrayList<>();
         for (ServiceConfig sc : next.services()) {
             List<String> keys = new ArrayList<>();
@@ -228,9 +245,14 @@ public final class Aegis implements ProxyControl, AutoCloseable {
             sc.listen().udpAddresses().stream().filter(a -> a.port() != 0).forEach(a -> keys.add("udp " + a));
             for (String key : keys) {
                 String owner = owners.get(key);
+                String holder = draining.get(key);
                 if (owner != null && !owner.equals(sc.name())) {
                     errors.add("services." + sc.name() + ".listen: " + key + " is listened on by service " + owner
                             + " now; a reload cannot move an address between services (remove it in one reload, add it in the next)");
+                } else if (owner == null && holder != null && !holder.equals(sc.name())) {
+                    errors.add("services." + sc.name() + ".listen: " + key + " is still bound by service " + holder
+                            + " for the UDP sessions it had there (until they end, at most shutdown.drain_timeout"
+                            + " for a removed service); reload again once they ended");
                 }
             }
         }
@@ -256,25 +278,39 @@ public final class Aegis implements ProxyControl, AutoCloseable {
             for (Service service : services.values()) {
                 service.sweep();
             }
-            long now = System.nanoTime();
             for (Retiring r : retiring) {
                 r.service().sweep();
-                boolean idle = r.service().activeConnections() == 0 && r.service().udpSessions() == 0;
-                if (idle || now - r.deadline() >= 0) {
-                    if (!idle) {
-                        log.warn("removed service drain timeout reached, closing service={} active={} udp_sessions={}",
-                                r.service().name(), r.service().activeConnections(), r.service().udpSessions());
-                    }
-                    r.service().close();
-                    retiring.remove(r);
-                    if (!services.containsKey(r.service().name())) { // not added again meanwhile
-                        connectTimes.forget(r.service().name());
-                    }
+            }
+            // Closing a removed service races with a reload that brings it back: only between
+            // reloads. A reload in progress postpones it to a later sweep (never blocks this one).
+            if (!retiring.isEmpty() && lifecycle.tryLock()) {
+                try {
+                    closeRetired(System.nanoTime());
+                } finally {
+                    lifecycle.unlock();
                 }
             }
         } catch (RuntimeException e) {
             // a periodic task that throws is never run again: log and carry on
             log.error("sweep failed", e);
+        }
+    }
+
+    /** Closes the removed services whose traffic ended or whose deadline passed. Under the lifecycle lock. */
+    private void closeRetired(long now) {
+        for (Retiring r : retiring) {
+            boolean idle = r.service().activeConnections() == 0 && r.service().udpSessions() == 0;
+            if (idle || now - r.deadline() >= 0) {
+                if (!idle) {
+                    log.warn("removed service drain timeout reached, closing service={} active={} udp_sessions={}",
+                            r.service().name(), r.service().activeConnections(), r.service().udpSessions());
+                }
+                r.service().close();
+                retiring.remove(r);
+                if (!services.containsKey(r.service().name())) { // not added back meanwhile
+                    connectTimes.forget(r.service().name());
+                }
+            }
         }
     }
 
@@ -347,6 +383,7 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     public void drainForShutdown() {
         lifecycle.lock();
         try {
+            stopping = true;
             Duration timeout = config.shutdown().drainTimeout();
             log.info("shutting down: draining open connections drain_timeout_ms={} active={}",
                     timeout.toMillis(), activeConnections());
@@ -369,6 +406,7 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     /** Closes everything now. */
     @Override
     public void close() {
+        stopping = true;
         housekeeping.shutdownNow();
         health.close();
         for (Service service : services.values()) {

@@ -19,15 +19,19 @@ import dev.aegis.udp.UdpListener;
 import dev.aegis.udp.UdpSettings;
 import dev.aegis.udp.UdpStats;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 
 /**
@@ -50,7 +54,10 @@ public final class Service {
     private final String name;
     private final HealthChecker health;
     private final BackendPool tcpPool;
-    private final LongConsumer connectLatency;
+    /** Gives this service its connect-latency recorder: a metric series, so only once it runs. */
+    private final Function<String, LongConsumer> recorders;
+    /** Set by the first {@link #commit}: a service whose reload was rejected never shows in the metrics. */
+    private volatile LongConsumer connectLatency;
     /** Open TCP connections of every listener of this service, old and new: what max_connections limits. */
     private final AtomicInteger openTcp = new AtomicInteger();
     /** Live UDP sessions of every listener of this service: what udp_max_sessions limits. */
@@ -66,24 +73,32 @@ public final class Service {
     private volatile boolean draining;
     /** Listeners a reload took away: they accept nothing and are closed once their traffic ended. */
     private final List<TcpListener> retiredTcp = new CopyOnWriteArrayList<>();
-    private final List<UdpListener> retiredUdp = new CopyOnWriteArrayList<>();
+    /**
+     * Retired UDP listeners by address. Unlike a retired TCP listener, one still holds its port
+     * (its sessions' replies leave from it), so a reload that lists the address again takes it
+     * back instead of binding a second socket. Entries leave only under {@link #udpTotalsLock}.
+     */
+    private final Map<HostPort, UdpListener> retiredUdp = new ConcurrentHashMap<>();
+    /** Retired UDP listeners a prepared reload takes back: the sweep leaves them open. Guarded by {@link #udpTotalsLock}. */
+    private final Set<UdpListener> takenBack = new HashSet<>();
     /** The counters of every TCP listener since start: the totals never go backwards. */
     private final List<TcpStats> everyTcp = new CopyOnWriteArrayList<>();
-    /** Guards {@link #closedUdp} and the removal of closed listeners from {@link #retiredUdp}. */
+    /** Guards {@link #closedUdp} and every removal from {@link #retiredUdp} (sweep, take back). */
     private final Object udpTotalsLock = new Object();
     /** The final counters of the UDP listeners closed since start. */
     private UdpStats closedUdp = ZERO_UDP;
     private static final UdpStats ZERO_UDP = new UdpStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /**
-     * @param connectLatency receives the time of every successful backend connect, in nanoseconds
+     * @param recorders per service name, the recorder of every successful backend connect time, in
+     *                  nanoseconds; asked once, when the service first runs
      */
-    Service(ServiceConfig config, boolean accessLog, HealthChecker health, LongConsumer connectLatency) {
+    Service(ServiceConfig config, boolean accessLog, HealthChecker health, Function<String, LongConsumer> recorders) {
         this.name = config.name();
         this.config = config;
         this.accessLog = accessLog;
         this.health = health;
-        this.connectLatency = connectLatency;
+        this.recorders = recorders;
         this.rateLimiter = new RateLimiter(config.traffic().rateLimit());
         this.tcpPool = new BackendPool("tcp", resolve(config.backends()), config.loadBalancing(),
                 config.circuitBreaker(), Balancers::create);
@@ -121,7 +136,12 @@ public final class Service {
             }
             Set<HostPort> ranged = next.listen().udpRangeAddresses();
             for (HostPort address : next.listen().udpAddresses()) {
-                if (!udpListeners.containsKey(address) && !p.udp.containsKey(address)) {
+                if (!udpListeners.containsKey(address) && !p.udp.containsKey(address) && !p.revived.containsKey(address)) {
+                    UdpListener old = takeBackRetiredUdp(address);
+                    if (old != null) {
+                        p.revived.put(address, old); // still draining: it takes new sessions from commit on
+                        continue;
+                    }
                     UdpListener l = new UdpListener(address.resolve(), nextUdpPool, udpSettings(next, nextAccessLog), liveUdp);
                     if (ranged.contains(address)) {
                         l.onVirtualThreads(); // a port of a range: no kernel threads per port
@@ -145,6 +165,9 @@ public final class Service {
      */
     void commit(Prepared p) {
         ServiceConfig next = p.config;
+        if (connectLatency == null) {
+            connectLatency = recorders.apply(name);
+        }
         udpPool = p.udpPool;
         rateLimiter = rateLimiter.reconfigure(next.traffic().rateLimit());
         tcpPool.reconfigure(resolve(next.backends()), next.loadBalancing(), next.circuitBreaker());
@@ -169,16 +192,25 @@ public final class Service {
         Map<HostPort, UdpListener> udp = new LinkedHashMap<>();
         for (HostPort address : next.listen().udpAddresses()) {
             UdpListener l = udpListeners.get(address);
-            udp.put(address, l != null ? l : p.udp.get(address));
+            if (l == null) {
+                l = p.revived.containsKey(address) ? p.revived.get(address) : p.udp.get(address);
+            }
+            udp.put(address, l);
         }
         for (Map.Entry<HostPort, UdpListener> old : udpListeners.entrySet()) {
             if (!udp.containsKey(old.getKey())) {
-                old.getValue().setDraining(true); // sessions carry on until they expire
-                retiredUdp.add(old.getValue());
+                retireUdp(old.getKey(), old.getValue());
             }
         }
         tcpListeners = tcp;
         udpListeners = udp;
+        synchronized (udpTotalsLock) {
+            p.revived.forEach((address, l) -> {
+                retiredUdp.remove(address, l);
+                takenBack.remove(l);
+                l.setDraining(draining);
+            });
+        }
         config = next;
         accessLog = p.accessLog;
         // Every listener, retired ones too: open connections and sessions get the new timeouts.
@@ -193,10 +225,53 @@ public final class Service {
         for (UdpListener l : udp.values()) {
             l.reconfigure(settings);
         }
-        for (UdpListener l : retiredUdp) {
+        for (UdpListener l : retiredUdp.values()) {
             l.reconfigure(settings);
         }
         watchHealth();
+    }
+
+    /** Takes no new sessions there; its sessions carry on until they end, then the sweep closes it. */
+    private void retireUdp(HostPort address, UdpListener l) {
+        l.setDraining(true);
+        retiredUdp.put(address, l);
+    }
+
+    /**
+     * The retired listener of {@code address}, kept open from now on; null if none is open. It
+     * stays among the retired (and counted there) until {@link #commit} makes it current.
+     */
+    private UdpListener takeBackRetiredUdp(HostPort address) {
+        synchronized (udpTotalsLock) {
+            UdpListener l = retiredUdp.get(address);
+            if (l != null) {
+                takenBack.add(l);
+            }
+            return l;
+        }
+    }
+
+    /**
+     * Removal by a reload: every listener retires (TCP ports are released, UDP ones take no new
+     * session), health checks stop. Open connections and sessions carry on; the service can come
+     * back in a later reload ({@link #prepare} takes its UDP listeners back).
+     */
+    void retire() {
+        for (TcpListener l : tcpListeners.values()) {
+            l.stopAccepting();
+            retiredTcp.add(l);
+        }
+        for (Map.Entry<HostPort, UdpListener> e : udpListeners.entrySet()) {
+            retireUdp(e.getKey(), e.getValue());
+        }
+        tcpListeners = Map.of();
+        udpListeners = Map.of();
+        unwatchHealth();
+    }
+
+    /** UDP addresses a retired listener still holds (until its sessions ended). */
+    Set<HostPort> retiredUdpAddresses() {
+        return Set.copyOf(retiredUdp.keySet());
     }
 
     /** Listeners bound for a config that is not applied yet. */
@@ -206,6 +281,8 @@ public final class Service {
         private final BackendPool udpPool;
         private final Map<HostPort, TcpListener> tcp = new LinkedHashMap<>();
         private final Map<HostPort, UdpListener> udp = new LinkedHashMap<>();
+        /** Retired listeners this config lists again, taken back: draining until commit. */
+        private final Map<HostPort, UdpListener> revived = new LinkedHashMap<>();
 
         private Prepared(ServiceConfig config, boolean accessLog, BackendPool udpPool) {
             this.config = config;
@@ -213,10 +290,15 @@ public final class Service {
             this.udpPool = udpPool;
         }
 
-        /** Closes what was bound: the service stays as it was. */
+        /** Closes what was bound and retires again what was taken back: the service stays as it was. */
         void abort() {
             tcp.values().forEach(TcpListener::close);
-            udp.values().forEach(UdpListener::close);
+            // waits for each port to be released: the caller may report it free or bind it again
+            udp.values().forEach(l -> l.closeAndAwait(Duration.ofSeconds(1)));
+            synchronized (udpTotalsLock) {
+                takenBack.removeAll(revived.values()); // retired as before: the sweep may close them
+            }
+            revived.clear();
         }
 
         Service service() {
@@ -231,7 +313,14 @@ public final class Service {
     private ConnectionContext tcpContext(ServiceConfig c, boolean log) {
         return new ConnectionContext(TcpSettings.from(c, log), tcpPool,
                 client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED,
-                Balancers::hashClient, () -> rateLimiter.newBandwidthBucket(), connectLatency, openTcp);
+                Balancers::hashClient, () -> rateLimiter.newBandwidthBucket(), this::recordConnect, openTcp);
+    }
+
+    private void recordConnect(long nanos) {
+        LongConsumer r = connectLatency;
+        if (r != null) {
+            r.accept(nanos);
+        }
     }
 
     private UdpSettings udpSettings(ServiceConfig c, boolean log) {
@@ -241,21 +330,23 @@ public final class Service {
                 c.udp().responses(), c.udp().perPacket(), c.name());
     }
 
+    /**
+     * Checks the pools that serve a listener: a UDP-only service's TCP pool carries no traffic
+     * (and its port-less backends would be probed on no port), nor does the UDP pool of a
+     * service that dropped its UDP listeners.
+     */
     private void watchHealth() {
-        ServiceConfig c = config;
-        health.watch(name + "/tcp", false, tcpPool.current().backends(), firstPort(c.listen().tcpAddresses()));
-        if (udpPool != null) {
-            health.watch(name + "/udp", true, udpPool.current().backends(), firstPort(c.listen().udpAddresses()));
-        }
-    }
-
-    /** The port a port-less backend is checked on: the service's first of that protocol. */
-    private static int firstPort(List<HostPort> addresses) {
-        return addresses.isEmpty() ? 0 : addresses.get(0).port();
+        Map<HostPort, TcpListener> tcp = tcpListeners;
+        Map<HostPort, UdpListener> udp = udpListeners;
+        BackendPool u = udpPool;
+        health.watch(name + "/tcp", false, tcp.isEmpty() ? List.of() : tcpPool.current().backends(),
+                tcp.isEmpty() ? 0 : tcp.values().iterator().next().localAddress().getPort());
+        health.watch(name + "/udp", true, udp.isEmpty() || u == null ? List.of() : u.current().backends(),
+                udp.isEmpty() ? 0 : udp.values().iterator().next().localAddress().getPort());
     }
 
     /** Stops health-checking this service's pools (it was removed). */
-    void unwatchHealth() {
+    private void unwatchHealth() {
         health.watch(name + "/tcp", false, List.of(), 0);
         health.watch(name + "/udp", true, List.of(), 0);
     }
@@ -294,12 +385,13 @@ public final class Service {
                 retiredTcp.remove(old);
             }
         }
-        for (UdpListener old : retiredUdp) {
-            if (old.sessionCount() == 0) {
-                old.close();
-                synchronized (udpTotalsLock) {
+        for (Map.Entry<HostPort, UdpListener> e : retiredUdp.entrySet()) {
+            UdpListener old = e.getValue();
+            synchronized (udpTotalsLock) {
+                // under the lock: a reload may be taking it back right now
+                if (old.sessionCount() == 0 && !takenBack.contains(old) && retiredUdp.remove(e.getKey(), old)) {
+                    old.close();
                     closedUdp = plus(closedUdp, old.stats());
-                    retiredUdp.remove(old);
                 }
             }
         }
@@ -345,8 +437,10 @@ public final class Service {
         for (UdpListener l : udpListeners.values()) {
             n += l.sessionCount();
         }
-        for (UdpListener old : retiredUdp) {
-            n += old.sessionCount();
+        for (UdpListener old : retiredUdp.values()) {
+            if (!udpListeners.containsValue(old)) { // a commit makes it current before it leaves here
+                n += old.sessionCount();
+            }
         }
         return n;
     }
@@ -394,11 +488,11 @@ public final class Service {
         synchronized (udpTotalsLock) {
             UdpStats sum = closedUdp;
             for (UdpListener l : udpListeners.values()) {
-                if (!retiredUdp.contains(l)) {
+                if (!retiredUdp.containsValue(l)) {
                     sum = plus(sum, l.stats());
                 }
             }
-            for (UdpListener old : retiredUdp) {
+            for (UdpListener old : retiredUdp.values()) {
                 sum = plus(sum, old.stats());
             }
             return sum;
@@ -431,7 +525,7 @@ public final class Service {
         tcpListeners.values().forEach(TcpListener::close);
         udpListeners.values().forEach(UdpListener::close);
         retiredTcp.forEach(TcpListener::close);
-        retiredUdp.forEach(UdpListener::close);
+        retiredUdp.values().forEach(UdpListener::close);
     }
 
     public String name() {

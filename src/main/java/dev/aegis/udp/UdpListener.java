@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.Selector;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -326,6 +327,30 @@ public final class UdpListener implements AutoCloseable {
         // A session the reader opens from here on sees `closed` and ends itself (see bind).
         table.endAll(EndReason.LISTENER_CLOSED, settings.accessLog());
         LOG.info("udp listener closed listener={} service={}", name(), settings.service());
+    }
+
+    /**
+     * As {@link #close}, and waits up to {@code timeout} for the reader thread to leave its
+     * receive: the kernel releases the port only then (the closed descriptor's socket lives on
+     * while a system call holds it). For a caller that binds the address again or reports it
+     * free, such as a reload that was rejected after binding it.
+     */
+    public void closeAndAwait(Duration timeout) {
+        close();
+        Thread t;
+        lifecycle.lock();
+        try {
+            t = reader;
+        } finally {
+            lifecycle.unlock();
+        }
+        if (t != null) {
+            try {
+                t.join(timeout);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** The listener's name in logs: its bound address, or the configured one before binding. */
