@@ -61,6 +61,8 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     private volatile Map<String, Service> services;
     /** Services a reload removed: they accept nothing and are closed when their traffic ended or at their deadline. */
     private final List<Retiring> retiring = new CopyOnWriteArrayList<>();
+    /** {@code POST /drain} without a service: a service a later reload adds starts draining too. */
+    private volatile boolean drainingAll;
     private volatile AegisConfig config;
     private ScheduledFuture<?> sweep;
     /** Set when shutdown begins: a reload from then on would bind listeners nobody closes. */
@@ -155,6 +157,9 @@ public final class Aegis implements ProxyControl, AutoCloseable {
                     if (service == null) {
                         // a service removed by an earlier reload and still draining comes back as itself
                         service = retiringService(sc.name()).orElseGet(() -> newService(sc, next));
+                        if (drainingAll) {
+                            service.setDraining(true); // the whole proxy drains: a new service too
+                        }
                     }
                     prepared.add(service.prepare(sc, next.logging().accessLog()));
                 }
@@ -335,6 +340,7 @@ public final class Aegis implements ProxyControl, AutoCloseable {
         try {
             List<Service> targets;
             if (name == null) {
+                drainingAll = draining;
                 targets = List.copyOf(services.values());
             } else if (services.containsKey(name)) {
                 targets = List.of(services.get(name));

@@ -805,6 +805,23 @@ class ServicesReloadTest {
         assertFalse(status("b").draining());
     }
 
+    @Test
+    void aServiceAddedWhileTheWholeProxyDrainsDrainsToo() throws Exception {
+        TcpEcho echo = tcpEcho();
+        Svc a = svc("a", echo.id()).withTcp("127.0.0.1:0");
+        start(a);
+        assertTrue(aegis.setDraining(null, true));
+        write(a, svc("c", echo.id()).withTcp("127.0.0.1:0"));
+        assertTrue(aegis.reload().ok());
+        assertTrue(status("c").draining(), "a service added to a draining proxy takes no traffic");
+        assertTrue(aegis.draining());
+        assertTrue(aegis.setDraining(null, false));
+        write(a, svc("c", echo.id()).withTcp("127.0.0.1:0"), svc("d", echo.id()).withTcp("127.0.0.1:0"));
+        assertTrue(aegis.reload().ok());
+        assertFalse(status("d").draining(), "after resume a new service takes traffic");
+        assertFalse(status("c").draining());
+    }
+
     // ------------------------------------------------------------------ 7. more
 
     @Test
