@@ -45,10 +45,34 @@ class UdpSessionModesIT {
               metrics_address: "127.0.0.1:0"
             """;
 
-    private static int freeUdpPort() throws IOException {
-        try (DatagramSocket s = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    /** A port free for UDP and TCP on 127.0.0.1: dnsmasq binds both. */
+    private static int freeDnsPort() throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            try (DatagramSocket u = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress());
+                 java.net.ServerSocket t = new java.net.ServerSocket(u.getLocalPort(), 1, java.net.InetAddress.getLoopbackAddress())) {
+                return t.getLocalPort();
+            } catch (java.net.BindException e) {
+                if (attempt == 50) {
+                    throw e;
+                }
+            }
         }
+    }
+
+    /** dnsmasq answering on a free port; another try on another port if it could not bind (a race with other tests). */
+    private int startDnsmasq() throws IOException {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            int port = freeDnsPort();
+            Process p = dnsmasq(port);
+            boolean answers = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> !p.isAlive() || CommandLine.run(AegisProcess.home(), 10, "dig", "@127.0.0.1", "-p",
+                            Integer.toString(port), "aegis.test", "+short", "+tries=1", "+time=1").output().contains("10.1.2.3"),
+                            done -> done) && p.isAlive();
+            if (answers) {
+                return port;
+            }
+        }
+        throw new AssertionError("dnsmasq did not start (see its logs in target/it-logs)");
     }
 
     /** dnsmasq in the foreground on 127.0.0.1:port, answering one name from the command line only. */
@@ -71,8 +95,7 @@ class UdpSessionModesIT {
     void dnsThroughAServiceWithOneResponsePerSessionLeavesNoSessionBehind() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/sbin/dnsmasq")) && CommandLine.available("dig"),
                 "dnsmasq and dig are installed by .ci/run (dnsmasq-base, dnsutils)");
-        int dnsPort = freeUdpPort();
-        Process dns = dnsmasq(dnsPort);
+        int dnsPort = startDnsmasq();
         String yaml = "services:\n"
                 + "  - name: dns\n"
                 + "    listen: { udp: \"127.0.0.1:0\" }\n"
@@ -85,7 +108,6 @@ class UdpSessionModesIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> CommandLine.run(AegisProcess.home(), 10,
                 "dig", "@127.0.0.1", "-p", Integer.toString(port), "aegis.test", "+short", "+tries=1", "+time=1")
                 .output().contains("10.1.2.3"));
-        assertTrue(dns.isAlive());
 
         AdminHttp metrics = new AdminHttp(aegis.metrics().orElseThrow());
         double sessionsBefore = value(metrics.get("/metrics").body(), "proxy_udp_sessions_total{service=\"dns\"}");
