@@ -354,15 +354,62 @@ public final class ProxyHeaderParser {
         return 1;
     }
 
-    /** Could {@code [p, e)} begin an address of the family? Characters and length only. */
+    /**
+     * Could {@code [p, e)} begin an address of the family? The same rules as a whole address, as far
+     * as they can be told from a prefix: so garbage is refused before its line ends.
+     */
     private static boolean plausibleAddress(ByteBuffer b, int p, int e, boolean v6) {
         if (e - p > (v6 ? MAX_V6_TEXT : MAX_V4_TEXT)) {
             return false;
         }
+        return v6 ? plausibleIpv6(b, p, e) : plausibleIpv4(b, p, e);
+    }
+
+    private static boolean plausibleIpv4(ByteBuffer b, int p, int e) {
+        int dots = 0;
+        int digits = 0;
+        int value = 0;
         for (int i = p; i < e; i++) {
             byte c = b.get(i);
-            boolean ok = isDigit(c) || c == '.' || (v6 && (c == ':' || hex(c) >= 0));
-            if (!ok) {
+            if (isDigit(c)) {
+                if (digits > 0 && value == 0) {
+                    return false; // leading zero
+                }
+                value = value * 10 + (c - '0');
+                digits++;
+                if (value > 255) {
+                    return false;
+                }
+            } else if (c == '.' && digits > 0 && dots < 3) {
+                dots++;
+                digits = 0;
+                value = 0;
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean plausibleIpv6(ByteBuffer b, int p, int e) {
+        int run = 0;        // hex digits since the last colon
+        int colons = 0;     // colons in a row
+        int gaps = 0;       // "::" seen
+        for (int i = p; i < e; i++) {
+            byte c = b.get(i);
+            if (hex(c) >= 0) {
+                if (++run > 4) {
+                    return false;
+                }
+                colons = 0;
+            } else if (c == ':') {
+                if (++colons > 2 || (colons == 2 && ++gaps > 1)) {
+                    return false;
+                }
+                run = 0;
+            } else if (c == '.') {
+                return plausibleIpv4(b, i - run, e); // the last 32 bits as a dotted quad
+            } else {
                 return false;
             }
         }
