@@ -19,8 +19,9 @@ import java.util.zip.CRC32C;
  * <p>It is written so that it cannot throw on any content: every read is an absolute {@code get}
  * inside {@code [start, start + length)}, checked before it is made (ProxyHeaderFuzzTest feeds it
  * hundreds of thousands of hostile inputs). Only wrong arguments (offsets outside the array) throw.
- * Waiting and refusing allocate nothing (results are shared instances), except verifying a CRC32C
- * TLV; the input buffer's position is never moved.
+ * From a ByteBuffer, waiting and refusing allocate nothing (results are shared instances; only
+ * verifying a CRC32C TLV does); the byte[] variants wrap the array in one small ByteBuffer. The input
+ * buffer's position is never moved.
  *
  * <p>Strictness follows the specification: a v1 line must match its grammar exactly (single
  * spaces, canonical addresses, no leading zeros, CRLF within 107 bytes) and is rejected as soon as a
@@ -289,8 +290,12 @@ public final class ProxyHeaderParser {
         }
         p++;
 
-        byte[] src = null; // made when a whole address is read: a prefix allocates nothing
-        byte[] dst = null;
+        // Addresses are only checked in the loop; they are read into arrays once the whole line is
+        // known to be valid, so that waiting and refusing allocate nothing.
+        int sourceStart = 0;
+        int sourceEnd = 0;
+        int destinationStart = 0;
+        int destinationEnd = 0;
         int sourcePort = 0;
         int destinationPort = 0;
         for (int field = 0; field < 4; field++) {
@@ -312,15 +317,15 @@ public final class ProxyHeaderParser {
                 return InvalidReason.BAD_SYNTAX.result();
             }
             if (address) {
-                // checked at once, kept only from a whole line: a prefix allocates nothing
-                byte[] raw = complete ? new byte[v6 ? 16 : 4] : null;
-                if (!(v6 ? ipv6(b, p, e, raw) : ipv4(b, p, e, raw, 0))) {
+                if (!(v6 ? ipv6(b, p, e, null) : ipv4(b, p, e, null, 0))) {
                     return InvalidReason.BAD_ADDRESS.result();
                 }
                 if (field == 0) {
-                    src = raw;
+                    sourceStart = p;
+                    sourceEnd = e;
                 } else {
-                    dst = raw;
+                    destinationStart = p;
+                    destinationEnd = e;
                 }
             } else {
                 int port = port(b, p, e);
@@ -334,6 +339,15 @@ public final class ProxyHeaderParser {
                 }
             }
             p = e + 1;
+        }
+        byte[] src = new byte[v6 ? 16 : 4];
+        byte[] dst = new byte[v6 ? 16 : 4];
+        if (v6) {
+            ipv6(b, sourceStart, sourceEnd, src);
+            ipv6(b, destinationStart, destinationEnd, dst);
+        } else {
+            ipv4(b, sourceStart, sourceEnd, src, 0);
+            ipv4(b, destinationStart, destinationEnd, dst, 0);
         }
         Family family = v6 ? Family.INET6 : Family.INET;
         return new Parsed(new ProxyHeader(1, Command.PROXY, Transport.TCP, family,
