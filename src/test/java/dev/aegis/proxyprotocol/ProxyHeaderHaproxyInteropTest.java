@@ -92,7 +92,7 @@ class ProxyHeaderHaproxyInteropTest {
                 .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
             try (Socket s = new Socket(LOOPBACK, acceptPort)) {
-                return haproxy.isAlive();
+                return haproxy.isAlive() && s.isConnected();
             }
         });
     }

@@ -160,7 +160,8 @@ class ProxyHeaderV1Test {
             byte[] input = ascii(line + payload);
             for (int n = 0; n < line.length(); n++) {
                 ParseResult r = ProxyHeaderParser.parse(input, 0, n);
-                NeedMore more = assertInstanceOf(NeedMore.class, r, () -> line.substring(0, 0) + "prefix " + r);
+                String prefix = line.substring(0, n);
+                NeedMore more = assertInstanceOf(NeedMore.class, r, () -> "prefix " + prefix + ": " + r);
                 assertTrue(more.atLeast() >= 1 && more.atLeast() <= line.length() - n, line + " at " + n + ": " + more);
             }
             for (int n = line.length(); n <= input.length; n++) {
