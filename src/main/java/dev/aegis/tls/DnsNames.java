@@ -92,6 +92,6 @@ final class DnsNames {
     }
 
     private static String describe(char c) {
-        return c > ' ' && c < 0x7f ? "'" + c + "'" : String.format("U+%04X", (int) c);
+        return c >= ' ' && c < 0x7f ? "'" + c + "'" : String.format("U+%04X", (int) c);
     }
 }

@@ -102,7 +102,8 @@ public final class ServerNameMatcher {
             return Optional.of(isWildcard ? "after \"*.\" " + nameProblem : nameProblem);
         }
         if (lastLabelIsNumeric(name)) {
-            return Optional.of("is an IP address; clients send host names only (RFC 6066 §3)");
+            return Optional.of("looks like an IP address (its last label is all digits); clients send host names only"
+                    + " (RFC 6066 §3)");
         }
         return Optional.empty();
     }
