@@ -134,6 +134,14 @@ public final class AdminClient {
                 }
                 return new Command(name, "", "", 0, "tcp", "");
             }
+            if (args.size() > 2 && args.get(0).equals("--service") && !args.get(2).startsWith("-")) {
+                // backends --service NAME add|remove ADDR ...: the service may come first, as the usage shows
+                String service = serviceName("backends", args, 1, BACKENDS);
+                List<String> rest = new java.util.ArrayList<>(args.subList(2, args.size()));
+                rest.add("--service");
+                rest.add(service);
+                return parse(name, rest);
+            }
             if (args.isEmpty() || args.get(0).startsWith("-")) {
                 return list(args);
             }

@@ -80,6 +80,11 @@ class AdminClientTest {
                 AdminClient.Command.parse("backends", List.of("remove", "10.0.0.1:80", "--udp", "--service", "dns")));
         assertEquals(new AdminClient.Command("backends", "list", "", 0, "tcp", "b"),
                 AdminClient.Command.parse("backends", List.of("--service", "b")));
+        // the usage puts --service before the action: that works too
+        assertEquals(new AdminClient.Command("backends", "add", "10.0.0.1:80", 50, "tcp", "b"),
+                AdminClient.Command.parse("backends", List.of("--service", "b", "add", "10.0.0.1:80", "-w", "50")));
+        assertEquals(new AdminClient.Command("backends", "remove", "10.0.0.1:80", 100, "udp", "dns"),
+                AdminClient.Command.parse("backends", List.of("--service", "dns", "remove", "10.0.0.1:80", "--udp")));
         assertEquals(new AdminClient.Command("drain", "", "", 0, "tcp", "b"),
                 AdminClient.Command.parse("drain", List.of("--service", "b")));
         assertEquals(new AdminClient.Command("resume", "", "", 0, "tcp", ""),
