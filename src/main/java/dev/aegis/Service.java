@@ -6,6 +6,7 @@ import dev.aegis.balancer.Balancers;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.HostPort;
 import dev.aegis.config.ServiceConfig;
+import dev.aegis.config.TlsRouteConfig;
 import dev.aegis.control.ProxyStatus;
 import dev.aegis.health.HealthChecker;
 import dev.aegis.tcp.CloseReason;
@@ -14,6 +15,8 @@ import dev.aegis.tcp.RejectReason;
 import dev.aegis.tcp.TcpListener;
 import dev.aegis.tcp.TcpSettings;
 import dev.aegis.tcp.TcpStats;
+import dev.aegis.tcp.TlsRouting;
+import dev.aegis.tls.ServerNameMatcher;
 import dev.aegis.traffic.RateLimiter;
 import dev.aegis.udp.UdpListener;
 import dev.aegis.udp.UdpSettings;
@@ -66,6 +69,13 @@ public final class Service {
     private volatile ServiceConfig config;
     private volatile boolean accessLog;
     private volatile BackendPool udpPool;
+    /**
+     * The pool of each TLS route, by its name ({@code tls:} and the first server name): a route
+     * kept across a reload keeps its pool, with its balancing state, health and circuits.
+     */
+    private final Map<String, BackendPool> tlsPools = new ConcurrentHashMap<>();
+    /** The health-check keys of the TLS pools being watched, to stop those of removed routes. */
+    private Set<String> watchedTls = Set.of();
     /** The listeners in config order, keyed by the address as written; replaced as a whole. */
     private volatile Map<HostPort, TcpListener> tcpListeners = Map.of();
     private volatile Map<HostPort, UdpListener> udpListeners = Map.of();
@@ -171,6 +181,12 @@ public final class Service {
         udpPool = p.udpPool;
         rateLimiter = rateLimiter.reconfigure(next.traffic().rateLimit());
         tcpPool.reconfigure(resolve(next.backends()), next.loadBalancing(), next.circuitBreaker());
+        Set<String> routes = new HashSet<>();
+        for (TlsRouteConfig route : next.tlsRoutes()) {
+            routes.add(route.poolName());
+            tlsPool(next, route).reconfigure(resolve(route.backends()), next.loadBalancing(), next.circuitBreaker());
+        }
+        tlsPools.keySet().retainAll(routes);
         if (udpPool != null) {
             udpPool.reconfigure(resolve(next.effectiveUdpBackends()), next.loadBalancing(), next.circuitBreaker());
         }
@@ -313,7 +329,38 @@ public final class Service {
     private ConnectionContext tcpContext(ServiceConfig c, boolean log) {
         return new ConnectionContext(TcpSettings.from(c, log), tcpPool,
                 client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED,
-                Balancers::hashClient, () -> rateLimiter.newBandwidthBucket(), this::recordConnect, openTcp);
+                Balancers::hashClient, () -> rateLimiter.newBandwidthBucket(), this::recordConnect, openTcp,
+                tlsRouting(c));
+    }
+
+    /** The routes of {@code c}, each with its pool (made here for a new route, reconfigured by commit). */
+    private TlsRouting tlsRouting(ServiceConfig c) {
+        if (c.tlsRoutes().isEmpty()) {
+            return TlsRouting.NONE;
+        }
+        List<BackendPool> pools = new ArrayList<>();
+        for (TlsRouteConfig route : c.tlsRoutes()) {
+            pools.add(tlsPool(c, route));
+        }
+        return new TlsRouting(ServerNameMatcher.of(c.tlsRoutes().stream().map(TlsRouteConfig::serverNames).toList()),
+                pools, c.traffic().timeout().clientHello());
+    }
+
+    private BackendPool tlsPool(ServiceConfig c, TlsRouteConfig route) {
+        return tlsPools.computeIfAbsent(route.poolName(), poolName -> new BackendPool(poolName,
+                resolve(route.backends()), c.loadBalancing(), c.circuitBreaker(), Balancers::create));
+    }
+
+    /** The TLS routes' pools of the current config, in route order. */
+    public List<BackendPool> tlsPools() {
+        List<BackendPool> pools = new ArrayList<>();
+        for (TlsRouteConfig route : config.tlsRoutes()) {
+            BackendPool pool = tlsPools.get(route.poolName());
+            if (pool != null) {
+                pools.add(pool);
+            }
+        }
+        return pools;
     }
 
     private void recordConnect(long nanos) {
@@ -343,12 +390,30 @@ public final class Service {
                 tcp.isEmpty() ? 0 : tcp.values().iterator().next().localAddress().getPort());
         health.watch(name + "/udp", true, udp.isEmpty() || u == null ? List.of() : u.current().backends(),
                 udp.isEmpty() ? 0 : udp.values().iterator().next().localAddress().getPort());
+        Set<String> watched = new HashSet<>();
+        for (BackendPool pool : tcp.isEmpty() ? List.<BackendPool>of() : tlsPools()) {
+            String key = name + "/" + pool.name();
+            watched.add(key);
+            health.watch(key, false, pool.current().backends(), tcp.values().iterator().next().localAddress().getPort());
+        }
+        unwatchTls(watched);
+    }
+
+    /** Stops checking the TLS pools that are not in {@code keep}. */
+    private void unwatchTls(Set<String> keep) {
+        for (String key : watchedTls) {
+            if (!keep.contains(key)) {
+                health.watch(key, false, List.of(), 0);
+            }
+        }
+        watchedTls = Set.copyOf(keep);
     }
 
     /** Stops health-checking this service's pools (it was removed). */
     private void unwatchHealth() {
         health.watch(name + "/tcp", false, List.of(), 0);
         health.watch(name + "/udp", true, List.of(), 0);
+        unwatchTls(Set.of());
     }
 
     /** Adds a backend at run time (admin API). @return false when the address is already in the pool */
@@ -457,7 +522,8 @@ public final class Service {
         }
         BackendPool u = udpPool;
         return new ProxyStatus.ServiceStatus(name, config, draining, tcp, udp, activeConnections(), udpSessions(),
-                describe(tcpPool), Optional.ofNullable(u).map(Service::describe), tcpTotals(), udpTotals());
+                describe(tcpPool), Optional.ofNullable(u).map(Service::describe), tcpTotals(), udpTotals(),
+                tlsPools().stream().map(Service::describe).toList());
     }
 
     /** TCP counters summed over every listener since start. */

@@ -3,6 +3,7 @@ package dev.aegis.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.config.HealthCheckConfig.Scheme;
 import dev.aegis.config.LoadBalancingConfig.Algorithm;
+import dev.aegis.tls.ServerNameMatcher;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -275,14 +276,26 @@ public final class ConfigLoader {
 
     private ServiceConfig service(String name, ConfigNode node, String path) {
         if (path.equals("proxy")) {
-            node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp");
+            node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
+                    "tls_routes");
         } else {
-            node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp");
+            node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
+                    "tls_routes");
         }
         // A service without a usable name is named by its path in the messages about its binds.
         ListenConfig listen = listen(node.get("listen"), name.isEmpty() ? path : name, path);
         boolean severalPorts = listen.ports().size() > 1;
-        List<BackendConfig> backends = pool(node.get("backends"), false, severalPorts);
+        ConfigNode tlsNode = node.get("tls_routes");
+        ConfigNode backendsNode = node.get("backends");
+        // With tls_routes, backends is only the default pool, and may be empty (SPEC §10: no_route).
+        List<BackendConfig> backends = tlsNode.isPresent() && (!backendsNode.isPresent()
+                || backendsNode.isList() && backendsNode.elements().isEmpty())
+                ? List.of()
+                : pool(backendsNode, false, severalPorts);
+        List<TlsRouteConfig> tlsRoutes = tlsRoutes(tlsNode, severalPorts);
+        if (tlsNode.isPresent() && !listen.hasTcp()) {
+            tlsNode.error("needs a TCP listener (" + path + ".listen.tcp): TLS routes apply to TCP connections only");
+        }
         ConfigNode udpPool = node.get("udp_backends");
         List<BackendConfig> udpBackends = udpPool.isPresent() ? pool(udpPool, true, severalPorts) : List.of();
         if (udpPool.isPresent() && !listen.hasUdp() && listen.hasTcp()) {
@@ -298,7 +311,7 @@ public final class ConfigLoader {
             TimeoutConfig t = traffic.timeout();
             traffic = new TrafficConfig(traffic.rateLimit(),
                     new TimeoutConfig(t.connect(), t.idle(), t.read(),
-                            sessionTimeout.duration(t.udpSession(), MIN_TIMEOUT, MAX_DURATION)),
+                            sessionTimeout.duration(t.udpSession(), MIN_TIMEOUT, MAX_DURATION), t.clientHello()),
                     traffic.retries(), traffic.maxConnections(), traffic.udpMaxSessions());
         }
         UdpModeConfig udp = new UdpModeConfig(
@@ -311,7 +324,64 @@ public final class ConfigLoader {
                 loadBalancing(node.get("load_balancing")),
                 traffic,
                 circuitBreaker(node.get("circuit_breaker")),
-                udp);
+                udp,
+                tlsRoutes);
+    }
+
+    /**
+     * {@code tls_routes}: each a non-empty list of valid server names, none repeated anywhere in
+     * the service, and a non-empty pool.
+     */
+    private List<TlsRouteConfig> tlsRoutes(ConfigNode node, boolean portless) {
+        if (!node.isPresent()) {
+            return List.of();
+        }
+        List<ConfigNode> entries = node.elements();
+        if (node.isList() && entries.isEmpty()) {
+            node.error("must list at least one route (or leave tls_routes out)");
+        }
+        List<TlsRouteConfig> routes = new ArrayList<>();
+        List<List<String>> namesPerRoute = new ArrayList<>();
+        List<List<ConfigNode>> nameNodesPerRoute = new ArrayList<>();
+        for (ConfigNode entry : entries) {
+            if (!entry.isMap()) {
+                entry.error("expected a route (a map with server_names and backends), got " + entry.describe());
+                continue;
+            }
+            entry.keys("server_names", "backends");
+            ConfigNode namesNode = entry.get("server_names");
+            List<String> names = new ArrayList<>();
+            List<ConfigNode> nameNodes = new ArrayList<>();
+            if (!namesNode.isPresent()) {
+                namesNode.error("required: at least one server name (e.g. [\"api.example.com\"])");
+            } else if (namesNode.isList() && namesNode.elements().isEmpty()) {
+                namesNode.error("must list at least one server name");
+            }
+            for (ConfigNode nameNode : namesNode.elements()) {
+                Optional<String> name = nameNode.text();
+                if (name.isEmpty()) {
+                    continue; // text() has reported it
+                }
+                Optional<String> problem = ServerNameMatcher.problem(name.get());
+                if (problem.isPresent()) {
+                    nameNode.error("\"" + name.get() + "\" " + problem.get());
+                    continue;
+                }
+                names.add(name.get());
+                nameNodes.add(nameNode);
+            }
+            List<BackendConfig> backends = pool(entry.get("backends"), false, portless);
+            namesPerRoute.add(names);
+            nameNodesPerRoute.add(nameNodes);
+            if (!names.isEmpty()) {
+                routes.add(new TlsRouteConfig(names, backends));
+            }
+        }
+        for (ServerNameMatcher.Duplicate d : ServerNameMatcher.duplicates(namesPerRoute)) {
+            nameNodesPerRoute.get(d.route()).get(d.index()).error("duplicate: "
+                    + nameNodesPerRoute.get(d.firstRoute()).get(d.firstIndex()).path() + " is also \"" + d.name() + "\"");
+        }
+        return routes;
     }
 
     /**
@@ -527,12 +597,13 @@ public final class ConfigLoader {
     }
 
     private static TimeoutConfig timeouts(ConfigNode node) {
-        node.keys("connect", "idle", "read", "udp_session");
+        node.keys("connect", "idle", "read", "udp_session", "client_hello");
         return new TimeoutConfig(
                 node.get("connect").duration(Duration.ofSeconds(5), MIN_TIMEOUT, MAX_DURATION),
                 node.get("idle").duration(Duration.ofSeconds(60), MIN_TIMEOUT, MAX_DURATION),
                 node.get("read").duration(Duration.ofSeconds(30), MIN_TIMEOUT, MAX_DURATION),
-                node.get("udp_session").duration(Duration.ofSeconds(30), MIN_TIMEOUT, MAX_DURATION));
+                node.get("udp_session").duration(Duration.ofSeconds(30), MIN_TIMEOUT, MAX_DURATION),
+                node.get("client_hello").duration(TimeoutConfig.DEFAULT_CLIENT_HELLO, MIN_TIMEOUT, MAX_DURATION));
     }
 
     private static CircuitBreakerConfig circuitBreaker(ConfigNode node) {

@@ -62,6 +62,13 @@ public final class ConfigWriter {
         if (!proxy.udpBackends().isEmpty()) {
             out.put("udp_backends", backends(proxy.udpBackends(), true));
         }
+        if (!proxy.tlsRoutes().isEmpty()) {
+            List<Object> routes = new ArrayList<>();
+            for (TlsRouteConfig route : proxy.tlsRoutes()) {
+                routes.add(map("server_names", route.serverNames(), "backends", backends(route.backends(), false)));
+            }
+            out.put("tls_routes", routes);
+        }
         out.put("load_balancing", map(
                 "algorithm", proxy.loadBalancing().algorithm().yamlName(),
                 "session_affinity", proxy.loadBalancing().sessionAffinity(),
@@ -117,7 +124,7 @@ public final class ConfigWriter {
     private static Map<String, Object> traffic(TrafficConfig traffic) {
         RateLimitConfig rate = traffic.rateLimit();
         TimeoutConfig timeout = traffic.timeout();
-        return map(
+        Map<String, Object> out = map(
                 "rate_limit", map(
                         "requests_per_second", number(rate.requestsPerSecond()),
                         "burst", rate.burst(),
@@ -135,6 +142,13 @@ public final class ConfigWriter {
                 "retries", traffic.retries(),
                 "max_connections", traffic.maxConnections(),
                 "udp_max_sessions", traffic.udpMaxSessions());
+        if (!timeout.clientHello().equals(TimeoutConfig.DEFAULT_CLIENT_HELLO)) {
+            // written only when set, so files without tls_routes read back as they were
+            @SuppressWarnings("unchecked")
+            Map<String, Object> timeouts = (Map<String, Object>) out.get("timeout");
+            timeouts.put("client_hello", Durations.format(timeout.clientHello()));
+        }
+        return out;
     }
 
     /** Whole rates as integers ({@code 1000}, not {@code 1000.0}), as an operator writes them. */

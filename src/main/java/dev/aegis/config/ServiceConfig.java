@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  * @param traffic        rate limits, timeouts, retries and connection limits
  * @param circuitBreaker when a failing backend is taken out of rotation
  * @param udp            how UDP datagrams make sessions ({@code responses}, {@code per_packet})
+ * @param tlsRoutes      TLS passthrough routes by server name (SPEC §10, TCP only); empty = no
+ *                       ClientHello is read and every connection uses {@code backends}
  */
 public record ServiceConfig(
         String name,
@@ -25,7 +27,8 @@ public record ServiceConfig(
         LoadBalancingConfig loadBalancing,
         TrafficConfig traffic,
         CircuitBreakerConfig circuitBreaker,
-        UdpModeConfig udp) {
+        UdpModeConfig udp,
+        List<TlsRouteConfig> tlsRoutes) {
 
     /** The name of the one service of a {@code proxy:} file. */
     public static final String DEFAULT_NAME = "default";
@@ -36,6 +39,14 @@ public record ServiceConfig(
     public ServiceConfig {
         backends = List.copyOf(backends);
         udpBackends = List.copyOf(udpBackends);
+        tlsRoutes = List.copyOf(tlsRoutes);
+    }
+
+    /** A service without {@code tls_routes}. */
+    public ServiceConfig(String name, ListenConfig listen, List<BackendConfig> backends,
+            List<BackendConfig> udpBackends, LoadBalancingConfig loadBalancing, TrafficConfig traffic,
+            CircuitBreakerConfig circuitBreaker, UdpModeConfig udp) {
+        this(name, listen, backends, udpBackends, loadBalancing, traffic, circuitBreaker, udp, List.of());
     }
 
     /** The pool that serves UDP: {@code udp_backends} when configured, else {@code backends}. */

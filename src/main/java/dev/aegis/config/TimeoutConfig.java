@@ -10,6 +10,16 @@ import java.time.Duration;
  * @param read       TCP: the client's latest bytes waited this long with no byte back from the
  *                   backend (a hung backend, counted as a failure), default 30s
  * @param udpSession UDP: a session without packets for this long is forgotten, default 30s
+ * @param clientHello TCP with {@code tls_routes}: how long the client's first bytes are awaited
+ *                   before the connection goes to the default pool with what came, default 3s
  */
-public record TimeoutConfig(Duration connect, Duration idle, Duration read, Duration udpSession) {
+public record TimeoutConfig(Duration connect, Duration idle, Duration read, Duration udpSession, Duration clientHello) {
+
+    /** The default of {@link #clientHello}. */
+    public static final Duration DEFAULT_CLIENT_HELLO = Duration.ofSeconds(3);
+
+    /** Timeouts with the default {@code client_hello}. */
+    public TimeoutConfig(Duration connect, Duration idle, Duration read, Duration udpSession) {
+        this(connect, idle, read, udpSession, DEFAULT_CLIENT_HELLO);
+    }
 }

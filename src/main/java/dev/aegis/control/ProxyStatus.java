@@ -8,6 +8,7 @@ import dev.aegis.traffic.CircuitBreaker;
 import dev.aegis.udp.UdpStats;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -73,6 +74,7 @@ public record ProxyStatus(
      * @param udpPool           the UDP pool, if there is one
      * @param tcpTotals         TCP counters summed over every listener since start
      * @param udpTotals         UDP counters summed over every listener since start
+     * @param tlsPools          the pools of its {@code tls_routes} ({@code tls:<first server name>}), in route order
      */
     public record ServiceStatus(
             String name,
@@ -85,16 +87,30 @@ public record ProxyStatus(
             Pool tcpPool,
             Optional<Pool> udpPool,
             TcpTotals tcpTotals,
-            UdpStats udpTotals) {
+            UdpStats udpTotals,
+            List<Pool> tlsPools) {
 
         public ServiceStatus {
             tcpListeners = List.copyOf(tcpListeners);
             udpListeners = List.copyOf(udpListeners);
+            tlsPools = List.copyOf(tlsPools);
         }
 
-        /** The pools in the order the admin API lists them: TCP, then UDP. */
+        /** A service without TLS routes. */
+        public ServiceStatus(String name, ServiceConfig config, boolean draining, List<Listener> tcpListeners,
+                List<Listener> udpListeners, int activeConnections, int udpSessions, Pool tcpPool,
+                Optional<Pool> udpPool, TcpTotals tcpTotals, UdpStats udpTotals) {
+            this(name, config, draining, tcpListeners, udpListeners, activeConnections, udpSessions, tcpPool,
+                    udpPool, tcpTotals, udpTotals, List.of());
+        }
+
+        /** The pools in the order the admin API lists them: TCP, then UDP, then the TLS routes'. */
         public List<Pool> pools() {
-            return udpPool.isEmpty() ? List.of(tcpPool) : List.of(tcpPool, udpPool.get());
+            List<Pool> pools = new ArrayList<>(2 + tlsPools.size());
+            pools.add(tcpPool);
+            udpPool.ifPresent(pools::add);
+            pools.addAll(tlsPools);
+            return List.copyOf(pools);
         }
     }
 

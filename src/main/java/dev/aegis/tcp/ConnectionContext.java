@@ -26,6 +26,8 @@ import java.util.function.ToIntFunction;
  * @param open             the service's open connections, over all its listeners and config
  *                         generations: what {@code traffic.max_connections} limits (one counter per
  *                         service, so a port range of 21 listeners still admits max_connections in all)
+ * @param tlsRouting       the service's {@code tls_routes} ({@link TlsRouting#NONE} without them);
+ *                         {@code pool} is then the default pool
  */
 public record ConnectionContext(
         TcpSettings settings,
@@ -34,7 +36,15 @@ public record ConnectionContext(
         ToIntFunction<InetAddress> clientHasher,
         Supplier<TokenBucket> bandwidthBuckets,
         LongConsumer connectLatency,
-        AtomicInteger open) {
+        AtomicInteger open,
+        TlsRouting tlsRouting) {
+
+    /** A context without TLS routes. */
+    public ConnectionContext(TcpSettings settings, BackendPool pool, Function<InetAddress, RejectReason> admission,
+            ToIntFunction<InetAddress> clientHasher, Supplier<TokenBucket> bandwidthBuckets,
+            LongConsumer connectLatency, AtomicInteger open) {
+        this(settings, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open, TlsRouting.NONE);
+    }
 
     /** No admission limit, no bandwidth limit, the JDK's address hash, no latency recorder, a counter of its own. */
     public static ConnectionContext of(TcpSettings settings, BackendPool pool) {
@@ -44,11 +54,16 @@ public record ConnectionContext(
 
     /** This context with other settings (a test, or a reload that changes only timeouts). */
     public ConnectionContext withSettings(TcpSettings next) {
-        return new ConnectionContext(next, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open);
+        return new ConnectionContext(next, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open, tlsRouting);
     }
 
     /** This context with another bandwidth bucket factory. */
     public ConnectionContext withBandwidthBuckets(Supplier<TokenBucket> next) {
-        return new ConnectionContext(settings, pool, admission, clientHasher, next, connectLatency, open);
+        return new ConnectionContext(settings, pool, admission, clientHasher, next, connectLatency, open, tlsRouting);
+    }
+
+    /** This context with TLS routes. */
+    public ConnectionContext withTlsRouting(TlsRouting next) {
+        return new ConnectionContext(settings, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open, next);
     }
 }

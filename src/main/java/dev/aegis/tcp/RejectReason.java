@@ -5,7 +5,9 @@ public enum RejectReason {
     RATE_LIMITED("rate_limited"),
     NO_BACKEND("no_backend"),
     MAX_CONNECTIONS("max_connections"),
-    DRAINING("draining");
+    DRAINING("draining"),
+    /** {@code tls_routes}: the connection matched no route and the service's default pool is empty. */
+    NO_ROUTE("no_route");
 
     private final String label;
 

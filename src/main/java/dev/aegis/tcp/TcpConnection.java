@@ -3,13 +3,20 @@ package dev.aegis.tcp;
 import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
+import dev.aegis.backend.BackendPool;
 import dev.aegis.config.HostPort;
+import dev.aegis.tls.ClientHelloParser;
+import dev.aegis.tls.ClientHelloResult;
 import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReference;
@@ -91,8 +98,20 @@ final class TcpConnection implements Runnable {
             reject(rejected);
             return;
         }
-        if (!connect(settings)) {
+        BackendPool pool = context.pool();
+        TlsRouting tls = context.tlsRouting();
+        if (tls.enabled()) { // without tls_routes nothing is read before the backend is chosen
+            pool = route(tls);
+            if (pool.current().backends().isEmpty()) {
+                reject(RejectReason.NO_ROUTE);
+                return;
+            }
+        }
+        if (!connect(settings, pool)) {
             return;
+        }
+        if (peekedLength > 0) {
+            sendPeeked();
         }
         upstreamBandwidth = context.bandwidthBuckets().get();
         downstreamBandwidth = context.bandwidthBuckets().get();
@@ -114,9 +133,9 @@ final class TcpConnection implements Runnable {
      * Tries backends until one accepts ({@link Attempts}): a connect error or timeout counts
      * against that backend and the next eligible one is tried, at most {@code retries} more times.
      */
-    private boolean connect(TcpSettings settings) {
+    private boolean connect(TcpSettings settings, BackendPool pool) {
         int hash = context.clientHasher().applyAsInt(clientAddress.getAddress());
-        switch (Attempts.run(context.pool().current(), hash, settings.retries(), TcpConnection::tryBackend, this)) {
+        switch (Attempts.run(pool.current(), hash, settings.retries(), TcpConnection::tryBackend, this)) {
             case CONNECTED -> {
                 return true;
             }
@@ -125,6 +144,66 @@ final class TcpConnection implements Runnable {
             case LOCAL_FAILURE -> reason.compareAndSet(null, CloseReason.LOCAL_ERROR);
         }
         return false;
+    }
+
+    /**
+     * Reads the client's first bytes (at most {@link ClientHelloParser#MAX_BYTES}, within
+     * {@code client_hello}) until they are a complete ClientHello or clearly not one, and picks
+     * the pool: the route of its server name, else the default pool (no SNI, no match, not TLS,
+     * invalid, end of stream, or nothing more in time: a server that speaks first). The bytes are
+     * kept in {@link #peeked} for the backend.
+     */
+    private BackendPool route(TlsRouting tls) throws IOException {
+        Socket socket = client.socket();
+        InputStream in = socket.getInputStream(); // not closed: that would close the client
+        long deadline = System.nanoTime() + tls.clientHello().toNanos();
+        peeked = new byte[INITIAL_PEEK];
+        ClientHelloResult result = ClientHelloResult.NEED_MORE;
+        try {
+            while (result instanceof ClientHelloResult.NeedMore && peekedLength < ClientHelloParser.MAX_BYTES) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                if (peekedLength == peeked.length) {
+                    peeked = Arrays.copyOf(peeked, Math.min(peeked.length * 2, ClientHelloParser.MAX_BYTES));
+                }
+                socket.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                int n = in.read(peeked, peekedLength, peeked.length - peekedLength);
+                if (n < 0) {
+                    break; // the client half-closed: the chosen backend gets the FIN after the bytes
+                }
+                peekedLength += n;
+                result = ClientHelloParser.parse(peeked, 0, peekedLength);
+            }
+        } catch (SocketTimeoutException e) {
+            // silence: the default pool, with what came (possibly nothing)
+        } finally {
+            socket.setSoTimeout(0);
+        }
+        if (result instanceof ClientHelloResult.Sni(String name)) {
+            BackendPool pool = tls.poolFor(name);
+            if (pool != null) {
+                return pool;
+            }
+        }
+        return context.pool();
+    }
+
+    /** The first bytes read for routing go to the backend before anything else, unchanged. */
+    private void sendPeeked() throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(peeked, 0, peekedLength);
+        try {
+            while (bytes.hasRemaining()) {
+                upstream.write(bytes);
+            }
+        } catch (IOException e) {
+            error = describe(e);
+            reason.compareAndSet(null, CloseReason.BACKEND_RESET);
+            return;
+        }
+        listener.stats().bytesFromClients.add(peekedLength);
+        peeked = null;
     }
 
     /** One connect to a backend whose slot is held, with the connect timeout. */
@@ -176,6 +255,10 @@ final class TcpConnection implements Runnable {
     }
 
     private RejectReason rejectReason;
+    private static final int INITIAL_PEEK = 4096;
+    /** With tls_routes: the client's first bytes, read to choose the pool, sent on first. */
+    private byte[] peeked;
+    private int peekedLength;
     /** The side whose FIN came first: set by the pipe that counted the first EOF in {@link #fins}. */
     private volatile CloseReason firstFin;
     /** Directions that have read their EOF (0, 1, 2), see {@link #finished}. */
@@ -323,7 +406,7 @@ final class TcpConnection implements Runnable {
 
     /** Final accounting, on the connection's own thread after both pipes ended. */
     void logAccess(TcpStats stats) {
-        long bytesReceived = toBackend == null ? 0 : toBackend.bytes();
+        long bytesReceived = peekedLength + (toBackend == null ? 0 : toBackend.bytes());
         long bytesSent = toClient == null ? 0 : toClient.bytes();
         String why;
         if (rejectReason != null) {
