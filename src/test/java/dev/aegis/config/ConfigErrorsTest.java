@@ -68,7 +68,7 @@ class ConfigErrorsTest {
                         "proxy.traffic.maxConnections: unknown key (did you mean \"max_connections\"?)"),
                 Arguments.of(proxyWith("  zzz: 1\n"),
                         "proxy.zzz: unknown key (expected one of: listen, backends, udp_backends, load_balancing, "
-                                + "traffic, circuit_breaker, udp)"),
+                                + "traffic, circuit_breaker, udp, tls_routes)"),
                 Arguments.of(proxyWith("bogus: 1\n"),
                         "bogus: unknown key (expected one of: proxy, services, admin, logging, shutdown, grpc)"),
                 Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      weight: \"abc\"\n",
@@ -233,7 +233,7 @@ class ConfigErrorsTest {
                         "services[0].udp_backend: unknown key (did you mean \"udp_backends\"?)"),
                 Arguments.of(serviceWith("    zzz: 1\n"),
                         "services[0].zzz: unknown key (expected one of: name, listen, backends, udp_backends, "
-                                + "load_balancing, traffic, circuit_breaker, udp)"),
+                                + "load_balancing, traffic, circuit_breaker, udp, tls_routes)"),
                 Arguments.of(serviceWith("    udp: {session_timout: 10m}\n"),
                         "services[0].udp.session_timout: unknown key (did you mean \"session_timeout\"?)"),
                 Arguments.of(serviceWith("    udp: {responses: -1}\n"),
