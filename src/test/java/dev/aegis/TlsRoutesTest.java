@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.aegis.config.ConfigLoader;
 import dev.aegis.control.ProxyStatus;
@@ -234,6 +235,65 @@ class TlsRoutesTest {
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 aegis.status().services().get(0).pools().get(1).backends().get(0).totalConnections() == 1);
         assertEquals(0, aegis.status().services().get(0).pools().get(0).backends().get(0).totalConnections());
+    }
+
+    // ---- clients no one here wrote
+
+    @Test
+    void opensslSClientReachesTheRouteOfItsServerNameAndNoSniTheDefault() throws Exception {
+        Path openssl = onPath("openssl");
+        assumeTrue(openssl != null, "openssl is not installed");
+        TlsBackend fallback = backend("default", null);
+        TlsBackend a = backend("a", null);
+        TlsBackend w = backend("w", null);
+        int port = start(List.of(fallback), a, w);
+
+        run(openssl.toString(), "s_client", "-connect", "127.0.0.1:" + port, "-servername", "a.test", "-alpn", "h2");
+        assertSni("a.test", a.next());
+        run(openssl.toString(), "s_client", "-connect", "127.0.0.1:" + port, "-servername", "x.w.test");
+        assertSni("x.w.test", w.next());
+        run(openssl.toString(), "s_client", "-connect", "127.0.0.1:" + port, "-noservername");
+        assertSni(null, fallback.next());
+    }
+
+    @Test
+    void curlWithResolveReachesTheRouteOfItsHostName() throws Exception {
+        Path curl = onPath("curl");
+        assumeTrue(curl != null, "curl is not installed");
+        TlsBackend fallback = backend("default", null);
+        TlsBackend a = backend("a", null);
+        TlsBackend w = backend("w", null);
+        int port = start(List.of(fallback), a, w);
+
+        for (String host : List.of("alias.test", "deep.w.test", "elsewhere.test")) {
+            run(curl.toString(), "-sk", "--max-time", "10", "--resolve", host + ":" + port + ":127.0.0.1",
+                    "https://" + host + ":" + port + "/");
+        }
+        assertSni("alias.test", a.next());
+        assertSni("deep.w.test", w.next());
+        assertSni("elsewhere.test", fallback.next());
+    }
+
+    /** Runs a client to its end (it fails: the backends speak no TLS), stdin closed at once. */
+    private static void run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        process.getOutputStream().close();
+        if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+
+    private static Path onPath(String program) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(d, program);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     // ---- helpers
