@@ -2,6 +2,7 @@ package dev.aegis.admin;
 
 import dev.aegis.control.ProxyStatus;
 import dev.aegis.config.HostPort;
+import dev.aegis.config.TlsRouteConfig;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,6 +49,25 @@ final class BackendViews {
             for (ProxyStatus.Backend b : pool.backends()) {
                 out.add(view.apply(b));
             }
+        }
+        return out;
+    }
+
+    /**
+     * The pools of a service's {@code tls_routes} (SPEC §10), each {@code {"pool": "tls:<first
+     * server name>", "server_names": [...], "backends": [...]}}; empty without routes.
+     */
+    static List<Map<String, Object>> tlsRoutes(ProxyStatus.ServiceStatus service,
+            Function<ProxyStatus.Backend, Map<String, Object>> view) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        List<TlsRouteConfig> routes = service.config().tlsRoutes();
+        for (int i = 0; i < service.tlsPools().size() && i < routes.size(); i++) {
+            ProxyStatus.Pool pool = service.tlsPools().get(i);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("pool", pool.name());
+            m.put("server_names", routes.get(i).serverNames());
+            m.put("backends", list(pool, view));
+            out.add(m);
         }
         return out;
     }

@@ -48,6 +48,9 @@ final class BackendsHandler {
             ProxyStatus.ServiceStatus one = ServiceChoice.pick(s, name);
             body.put("backends", BackendViews.list(one.tcpPool(), BackendViews::listing));
             body.put("udp_backends", BackendViews.list(one.udpPool().orElse(null), BackendViews::listing));
+            if (!one.tlsPools().isEmpty()) {
+                body.put("tls_routes", BackendViews.tlsRoutes(one, BackendViews::listing));
+            }
             return Reply.ok(body);
         }
         List<Map<String, Object>> tcp = new ArrayList<>();

@@ -31,10 +31,17 @@ final class HealthHandler {
             Map<String, Object> one = new LinkedHashMap<>();
             one.put("status", "ok");
             if (!service.tcpListeners().isEmpty() || service.udpListeners().isEmpty()) {
-                one.put("backends", tally.pool(service.tcpPool()));
+                one.put("backends", emptyDefaultPool(service) ? Map.of() : tally.pool(service.tcpPool()));
             }
             if (!service.udpListeners().isEmpty()) {
                 one.put("udp_backends", tally.pool(service.udpPool().orElse(null)));
+            }
+            if (!service.tlsPools().isEmpty()) {
+                Map<String, Object> routes = new LinkedHashMap<>();
+                for (ProxyStatus.Pool pool : service.tlsPools()) {
+                    routes.put(pool.name(), tally.pool(pool));
+                }
+                one.put("tls_routes", routes);
             }
             one.put("status", tally.verdict());
             services.put(service.name(), one);
@@ -58,12 +65,22 @@ final class HealthHandler {
     static String verdict(ProxyStatus.ServiceStatus service) {
         Tally tally = new Tally();
         if (!service.tcpListeners().isEmpty() || service.udpListeners().isEmpty()) {
-            tally.pool(service.tcpPool());
+            if (!emptyDefaultPool(service)) {
+                tally.pool(service.tcpPool());
+            }
         }
         if (!service.udpListeners().isEmpty()) {
             tally.pool(service.udpPool().orElse(null));
         }
+        for (ProxyStatus.Pool pool : service.tlsPools()) {
+            tally.pool(pool);
+        }
         return tally.verdict();
+    }
+
+    /** {@code tls_routes} with {@code backends: []}: no default pool by design (SPEC §10, no_route), not a pool that is down. */
+    private static boolean emptyDefaultPool(ProxyStatus.ServiceStatus service) {
+        return !service.tlsPools().isEmpty() && service.tcpPool().backends().isEmpty();
     }
 
     private static final class Tally {

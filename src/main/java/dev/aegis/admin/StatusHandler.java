@@ -55,6 +55,9 @@ final class StatusHandler {
             ProxyStatus.ServiceStatus only = s.services().get(0);
             body.put("backends", BackendViews.list(only.tcpPool(), BackendViews::status));
             body.put("udp_backends", BackendViews.list(only.udpPool().orElse(null), BackendViews::status));
+            if (!only.tlsPools().isEmpty()) {
+                body.put("tls_routes", BackendViews.tlsRoutes(only, BackendViews::status));
+            }
         }
         List<Map<String, Object>> services = new ArrayList<>();
         for (ProxyStatus.ServiceStatus service : s.services()) {
@@ -80,6 +83,9 @@ final class StatusHandler {
         m.put("algorithm", service.config().loadBalancing().algorithm().yamlName());
         m.put("backends", BackendViews.list(service.tcpPool(), BackendViews::status));
         m.put("udp_backends", BackendViews.list(service.udpPool().orElse(null), BackendViews::status));
+        if (!service.tlsPools().isEmpty()) {
+            m.put("tls_routes", BackendViews.tlsRoutes(service, BackendViews::status));
+        }
         return m;
     }
 
