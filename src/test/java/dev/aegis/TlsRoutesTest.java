@@ -237,6 +237,47 @@ class TlsRoutesTest {
         assertEquals(0, aegis.status().services().get(0).pools().get(0).backends().get(0).totalConnections());
     }
 
+    @Test
+    void aReloadKeepsTheStateOfARouteItKeepsAndDropsTheRoutesItRemoves() throws Exception {
+        TlsBackend fallback = backend("default", null);
+        TlsBackend a = backend("a", null);
+        TlsBackend w = backend("w", null);
+        TlsBackend c = backend("c", null);
+        int port = start(List.of(fallback), a, w);
+        sslHandshake(port, "a.test");
+        assertSni("a.test", a.next());
+        var aPool = aegis.service().tlsPools().get(0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> aPool.current().backends().get(0).totalConnections() == 1);
+
+        Files.writeString(dir.resolve("aegis.yaml"), """
+                proxy:
+                  listen: { tcp: "127.0.0.1:0" }
+                  backends: [ { address: "%s" } ]
+                  tls_routes:
+                    - server_names: ["c.test"]
+                      backends: [ { address: "%s" } ]
+                    - server_names: ["a.test"]
+                      backends: [ { address: "%s" } ]
+                  traffic: { timeout: { client_hello: 300ms } }
+                admin: { api_address: "127.0.0.1:0", metrics_address: "127.0.0.1:0" }
+                logging: { access_log: false }
+                shutdown: { drain_timeout: 1s }
+                """.formatted(fallback.address(), c.address(), a.address()));
+        var reload = aegis.reload();
+        assertTrue(reload.ok(), reload.errors().toString());
+
+        assertEquals(List.of("tcp", "tls:c.test", "tls:a.test"),
+                aegis.status().services().get(0).pools().stream().map(ProxyStatus.Pool::name).toList());
+        assertTrue(aPool == aegis.service().tlsPools().get(1), "the kept route keeps its pool");
+        assertEquals(1, aPool.current().backends().get(0).totalConnections());
+        sslHandshake(port, "c.test");
+        assertSni("c.test", c.next());
+        sslHandshake(port, "x.w.test"); // its route is gone: the default pool
+        assertSni("x.w.test", fallback.next());
+        sslHandshake(port, "a.test");
+        assertSni("a.test", a.next());
+    }
+
     // ---- clients no one here wrote
 
     @Test
