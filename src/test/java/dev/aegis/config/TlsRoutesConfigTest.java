@@ -80,6 +80,11 @@ class TlsRoutesConfigTest {
         AegisConfig config = parse(ROUTES);
         String written = new YAMLMapper().writeValueAsString(ConfigWriter.toMap(config));
         assertEquals(config, parse(written), written);
+
+        AegisConfig noDefault = parse(ROUTES.replace("backends: [{address: \"127.0.0.1:3000\"}]", "backends: []"));
+        assertEquals(List.of(), noDefault.services().get(0).backends());
+        String writtenNoDefault = new YAMLMapper().writeValueAsString(ConfigWriter.toMap(noDefault));
+        assertEquals(noDefault, parse(writtenNoDefault), writtenNoDefault);
     }
 
     static Stream<Arguments> mistakes() {
