@@ -65,6 +65,15 @@ final class BackendsHandler {
         }
         body.put("backends", tcp);
         body.put("udp_backends", udp);
+        List<Map<String, Object>> routes = new ArrayList<>();
+        for (ProxyStatus.ServiceStatus one : s.services()) {
+            for (Map<String, Object> route : BackendViews.tlsRoutes(one, BackendViews::listing)) {
+                routes.add(withService(one.name(), route));
+            }
+        }
+        if (!routes.isEmpty()) {
+            body.put("tls_routes", routes);
+        }
         return Reply.ok(body);
     }
 

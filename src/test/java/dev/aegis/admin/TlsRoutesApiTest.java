@@ -84,4 +84,28 @@ class TlsRoutesApiTest {
         assertEquals("tls:b.test", status.get("services").get(0).get("tls_routes").get(1).get("pool").asText());
         assertFalse(status.get("config").get("proxy").get("tls_routes").isEmpty());
     }
+
+    @Test
+    void backendsOfSeveralServicesListTheRoutesWithTheirService() throws Exception {
+        echo = new TcpEcho();
+        fx = new AdminFixture(dir.resolve("aegis.yaml"), """
+                services:
+                  - name: plain
+                    listen: { tcp: "127.0.0.1:0" }
+                    backends: [ { address: "%s" } ]
+                  - name: web
+                    listen: { tcp: "127.0.0.1:0" }
+                    backends: [ { address: "%s" } ]
+                    tls_routes:
+                      - server_names: ["a.test"]
+                        backends: [ { address: "%s" } ]
+                """.formatted(echo.id(), echo.id(), echo.id()), "");
+
+        JsonNode all = json(fx.get("/backends"));
+        assertEquals(1, all.get("tls_routes").size());
+        assertEquals("web", all.get("tls_routes").get(0).get("service").asText());
+        assertEquals("tls:a.test", all.get("tls_routes").get(0).get("pool").asText());
+        assertFalse(json(fx.get("/backends?service=plain")).has("tls_routes"), "no routes, no key: the shape as before");
+        assertEquals("tls:a.test", json(fx.get("/backends?service=web")).get("tls_routes").get(0).get("pool").asText());
+    }
 }
