@@ -110,8 +110,8 @@ final class TcpConnection implements Runnable {
         if (!connect(settings, pool)) {
             return;
         }
-        if (peekedLength > 0) {
-            sendPeeked();
+        if (peekedLength > 0 && !sendPeeked()) {
+            return;
         }
         upstreamBandwidth = context.bandwidthBuckets().get();
         downstreamBandwidth = context.bandwidthBuckets().get();
@@ -190,8 +190,12 @@ final class TcpConnection implements Runnable {
         return context.pool();
     }
 
-    /** The first bytes read for routing go to the backend before anything else, unchanged. */
-    private void sendPeeked() throws IOException {
+    /**
+     * The first bytes read for routing go to the backend before anything else, unchanged.
+     *
+     * @return false when the backend failed before taking them (the connection ends)
+     */
+    private boolean sendPeeked() {
         ByteBuffer bytes = ByteBuffer.wrap(peeked, 0, peekedLength);
         try {
             while (bytes.hasRemaining()) {
@@ -200,10 +204,11 @@ final class TcpConnection implements Runnable {
         } catch (IOException e) {
             error = describe(e);
             reason.compareAndSet(null, CloseReason.BACKEND_RESET);
-            return;
+            return false;
         }
         listener.stats().bytesFromClients.add(peekedLength);
         peeked = null;
+        return true;
     }
 
     /** One connect to a backend whose slot is held, with the connect timeout. */
