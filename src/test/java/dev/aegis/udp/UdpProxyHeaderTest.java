@@ -3,7 +3,10 @@ package dev.aegis.udp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.aegis.backend.BackendPool;
+import dev.aegis.balancer.Balancers;
+import dev.aegis.config.CircuitBreakerConfig;
 import dev.aegis.config.HostPort;
+import dev.aegis.config.LoadBalancingConfig;
 import dev.aegis.proxyprotocol.ParseResult;
 import dev.aegis.proxyprotocol.ProxyHeader;
 import dev.aegis.proxyprotocol.ProxyHeaderParser;
@@ -106,8 +109,8 @@ class UdpProxyHeaderTest {
             list.add(EchoBackend.resolved(b.address()));
         }
         return new BackendPool("udp", list,
-                new dev.aegis.config.LoadBalancingConfig(dev.aegis.config.LoadBalancingConfig.Algorithm.ROUND_ROBIN, false),
-                new dev.aegis.config.CircuitBreakerConfig(5, Duration.ofSeconds(30)), dev.aegis.balancer.Balancers::create);
+                new LoadBalancingConfig(LoadBalancingConfig.Algorithm.ROUND_ROBIN, false),
+                new CircuitBreakerConfig(5, Duration.ofSeconds(30)), Balancers::create);
     }
 
     private <T extends AutoCloseable> T track(T c) {

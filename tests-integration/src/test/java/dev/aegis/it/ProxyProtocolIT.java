@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -107,7 +108,7 @@ class ProxyProtocolIT {
                 return List.of("nginx", "-e", dir.resolve("error.log").toString(), "-p", dir.toString(),
                         "-c", conf.toString(), "-g", "daemon off;");
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         });
         assertClientSeenThroughV1AndV2("nginx", port);
@@ -121,7 +122,7 @@ class ProxyProtocolIT {
             try {
                 Files.writeString(conf, haproxyConfig(p));
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
             CommandLine.Result check = CommandLine.run(AegisProcess.home(), 30, "haproxy", "-c", "-f", conf.toString());
             assertEquals(0, check.exitCode(), check.output());
