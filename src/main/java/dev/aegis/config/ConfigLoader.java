@@ -3,6 +3,7 @@ package dev.aegis.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.config.HealthCheckConfig.Scheme;
 import dev.aegis.config.LoadBalancingConfig.Algorithm;
+import dev.aegis.config.ProxyProtocolConfig.Send;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -62,6 +63,7 @@ public final class ConfigLoader {
     public static final HostPort DEFAULT_METRICS_ADDRESS = new HostPort("0.0.0.0", 9091);
 
     private static final Map<String, Algorithm> ALGORITHMS = algorithms();
+    private static final Map<String, Send> SENDS = sends();
     private static final Map<String, Scheme> SCHEMES = schemes();
     private static final Map<String, String> LEVELS = levels();
 
@@ -275,9 +277,11 @@ public final class ConfigLoader {
 
     private ServiceConfig service(String name, ConfigNode node, String path) {
         if (path.equals("proxy")) {
-            node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp");
+            node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
+                    "proxy_protocol");
         } else {
-            node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp");
+            node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
+                    "proxy_protocol");
         }
         // A service without a usable name is named by its path in the messages about its binds.
         ListenConfig listen = listen(node.get("listen"), name.isEmpty() ? path : name, path);
@@ -311,7 +315,19 @@ public final class ConfigLoader {
                 loadBalancing(node.get("load_balancing")),
                 traffic,
                 circuitBreaker(node.get("circuit_breaker")),
-                udp);
+                udp,
+                proxyProtocol(node.get("proxy_protocol"), listen));
+    }
+
+    /** {@code proxy_protocol:} (SPEC §10); {@code accept_from} is not supported yet, so an unknown key. */
+    private ProxyProtocolConfig proxyProtocol(ConfigNode node, ListenConfig listen) {
+        node.keys("send");
+        ConfigNode sendNode = node.get("send");
+        Send send = sendNode.choice(SENDS, Send.NONE);
+        if (send == Send.V1 && listen.hasUdp()) {
+            sendNode.error("v1 has no datagram form: use v2 (this service has a UDP listener)");
+        }
+        return new ProxyProtocolConfig(send);
     }
 
     /**
@@ -740,6 +756,14 @@ public final class ConfigLoader {
             names.put(algorithm.yamlName(), algorithm);
         }
         names.put("weighted_round_robin", Algorithm.WEIGHTED); // the original Aegis's name
+        return names;
+    }
+
+    private static Map<String, Send> sends() {
+        Map<String, Send> names = new LinkedHashMap<>();
+        for (Send send : Send.values()) {
+            names.put(send.yamlName(), send);
+        }
         return names;
     }
 

@@ -1,6 +1,7 @@
 package dev.aegis.config;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -16,6 +17,7 @@ import java.util.regex.Pattern;
  * @param traffic        rate limits, timeouts, retries and connection limits
  * @param circuitBreaker when a failing backend is taken out of rotation
  * @param udp            how UDP datagrams make sessions ({@code responses}, {@code per_packet})
+ * @param proxyProtocol  the PROXY protocol header sent to the backends (SPEC §10)
  */
 public record ServiceConfig(
         String name,
@@ -25,7 +27,8 @@ public record ServiceConfig(
         LoadBalancingConfig loadBalancing,
         TrafficConfig traffic,
         CircuitBreakerConfig circuitBreaker,
-        UdpModeConfig udp) {
+        UdpModeConfig udp,
+        ProxyProtocolConfig proxyProtocol) {
 
     /** The name of the one service of a {@code proxy:} file. */
     public static final String DEFAULT_NAME = "default";
@@ -36,6 +39,7 @@ public record ServiceConfig(
     public ServiceConfig {
         backends = List.copyOf(backends);
         udpBackends = List.copyOf(udpBackends);
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     }
 
     /** The pool that serves UDP: {@code udp_backends} when configured, else {@code backends}. */
