@@ -5,6 +5,7 @@ import dev.aegis.backend.BackendPool;
 import dev.aegis.balancer.Balancers;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.HostPort;
+import dev.aegis.config.ProxyProtocolConfig;
 import dev.aegis.config.ServiceConfig;
 import dev.aegis.config.TlsRouteConfig;
 import dev.aegis.control.ProxyStatus;
@@ -374,7 +375,8 @@ public final class Service {
         var t = c.traffic();
         return new UdpSettings(t.timeout().udpSession(), t.udpMaxSessions(), log,
                 client -> rateLimiter.admit(client.getAddress()).admitted(), () -> rateLimiter.newPacketBucket(),
-                c.udp().responses(), c.udp().perPacket(), c.name());
+                c.udp().responses(), c.udp().perPacket(), c.name(),
+                c.proxyProtocol().send() == ProxyProtocolConfig.Send.V2);
     }
 
     /**

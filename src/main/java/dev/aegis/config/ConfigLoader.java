@@ -3,6 +3,7 @@ package dev.aegis.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.config.HealthCheckConfig.Scheme;
 import dev.aegis.config.LoadBalancingConfig.Algorithm;
+import dev.aegis.config.ProxyProtocolConfig.Send;
 import dev.aegis.tls.ServerNameMatcher;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -63,6 +64,7 @@ public final class ConfigLoader {
     public static final HostPort DEFAULT_METRICS_ADDRESS = new HostPort("0.0.0.0", 9091);
 
     private static final Map<String, Algorithm> ALGORITHMS = algorithms();
+    private static final Map<String, Send> SENDS = sends();
     private static final Map<String, Scheme> SCHEMES = schemes();
     private static final Map<String, String> LEVELS = levels();
 
@@ -277,10 +279,10 @@ public final class ConfigLoader {
     private ServiceConfig service(String name, ConfigNode node, String path) {
         if (path.equals("proxy")) {
             node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
-                    "tls_routes");
+                    "proxy_protocol", "tls_routes");
         } else {
             node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
-                    "tls_routes");
+                    "proxy_protocol", "tls_routes");
         }
         // A service without a usable name is named by its path in the messages about its binds.
         ListenConfig listen = listen(node.get("listen"), name.isEmpty() ? path : name, path);
@@ -325,7 +327,19 @@ public final class ConfigLoader {
                 traffic,
                 circuitBreaker(node.get("circuit_breaker")),
                 udp,
+                proxyProtocol(node.get("proxy_protocol"), listen),
                 tlsRoutes);
+    }
+
+    /** {@code proxy_protocol:} (SPEC §10); {@code accept_from} is not supported yet, so an unknown key. */
+    private ProxyProtocolConfig proxyProtocol(ConfigNode node, ListenConfig listen) {
+        node.keys("send");
+        ConfigNode sendNode = node.get("send");
+        Send send = sendNode.choice(SENDS, Send.NONE);
+        if (send == Send.V1 && listen.hasUdp()) {
+            sendNode.error("v1 has no datagram form: use v2 (this service has a UDP listener)");
+        }
+        return new ProxyProtocolConfig(send);
     }
 
     /**
@@ -811,6 +825,14 @@ public final class ConfigLoader {
             names.put(algorithm.yamlName(), algorithm);
         }
         names.put("weighted_round_robin", Algorithm.WEIGHTED); // the original Aegis's name
+        return names;
+    }
+
+    private static Map<String, Send> sends() {
+        Map<String, Send> names = new LinkedHashMap<>();
+        for (Send send : Send.values()) {
+            names.put(send.yamlName(), send);
+        }
         return names;
     }
 

@@ -83,6 +83,10 @@ public final class ConfigWriter {
                     "responses", proxy.udp().responses(),
                     "per_packet", proxy.udp().perPacket()));
         }
+        // Only when on: a file without the block reads back the same, and older tools see no new key.
+        if (proxy.proxyProtocol().send() != ProxyProtocolConfig.Send.NONE) {
+            out.put("proxy_protocol", map("send", proxy.proxyProtocol().send().yamlName()));
+        }
         return out;
     }
 

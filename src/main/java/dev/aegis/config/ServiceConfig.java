@@ -1,6 +1,7 @@
 package dev.aegis.config;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -16,6 +17,7 @@ import java.util.regex.Pattern;
  * @param traffic        rate limits, timeouts, retries and connection limits
  * @param circuitBreaker when a failing backend is taken out of rotation
  * @param udp            how UDP datagrams make sessions ({@code responses}, {@code per_packet})
+ * @param proxyProtocol  the PROXY protocol header sent to the backends (SPEC §10)
  * @param tlsRoutes      TLS passthrough routes by server name (SPEC §10, TCP only); empty = no
  *                       ClientHello is read and every connection uses {@code backends}
  */
@@ -28,6 +30,7 @@ public record ServiceConfig(
         TrafficConfig traffic,
         CircuitBreakerConfig circuitBreaker,
         UdpModeConfig udp,
+        ProxyProtocolConfig proxyProtocol,
         List<TlsRouteConfig> tlsRoutes) {
 
     /** The name of the one service of a {@code proxy:} file. */
@@ -39,14 +42,15 @@ public record ServiceConfig(
     public ServiceConfig {
         backends = List.copyOf(backends);
         udpBackends = List.copyOf(udpBackends);
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         tlsRoutes = List.copyOf(tlsRoutes);
     }
 
     /** A service without {@code tls_routes}. */
     public ServiceConfig(String name, ListenConfig listen, List<BackendConfig> backends,
             List<BackendConfig> udpBackends, LoadBalancingConfig loadBalancing, TrafficConfig traffic,
-            CircuitBreakerConfig circuitBreaker, UdpModeConfig udp) {
-        this(name, listen, backends, udpBackends, loadBalancing, traffic, circuitBreaker, udp, List.of());
+            CircuitBreakerConfig circuitBreaker, UdpModeConfig udp, ProxyProtocolConfig proxyProtocol) {
+        this(name, listen, backends, udpBackends, loadBalancing, traffic, circuitBreaker, udp, proxyProtocol, List.of());
     }
 
     /** The pool that serves UDP: {@code udp_backends} when configured, else {@code backends}. */

@@ -5,6 +5,8 @@ import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.config.HostPort;
+import dev.aegis.proxyprotocol.ProxyHeader.Transport;
+import dev.aegis.proxyprotocol.ProxyHeaderEncoder;
 import dev.aegis.tls.ClientHelloParser;
 import dev.aegis.tls.ClientHelloResult;
 import dev.aegis.traffic.TokenBucket;
@@ -52,6 +54,8 @@ final class TcpConnection implements Runnable {
     private volatile Backend backend;
     private volatile boolean piping;
     private InetSocketAddress clientAddress;
+    /** {@code proxy_protocol.send}: the header every backend attempt writes first; null when off. */
+    private ByteBuffer proxyHeader;
     private String error;
     private Pipe toBackend;
     private Pipe toClient;
@@ -107,9 +111,11 @@ final class TcpConnection implements Runnable {
                 return;
             }
         }
+        proxyHeader = proxyHeader(settings);
         if (!connect(settings, pool)) {
             return;
         }
+        // after the PROXY header (written at connect), before any other byte of the client
         if (peekedLength > 0 && !sendPeeked()) {
             return;
         }
@@ -127,6 +133,23 @@ final class TcpConnection implements Runnable {
             Thread.currentThread().interrupt();
             abort(CloseReason.SHUTDOWN, true);
         }
+    }
+
+    /**
+     * The PROXY header of this connection (SPEC §10), made once for all its backend attempts: the
+     * client as the source, and as the destination the address the client connected to (the
+     * accepted socket's local address, which for a wildcard listener is the interface it came in on).
+     */
+    private ByteBuffer proxyHeader(TcpSettings settings) throws IOException {
+        return switch (settings.proxyHeader()) {
+            case NONE -> null;
+            case V1 -> ByteBuffer.wrap(ProxyHeaderEncoder.v1(clientAddress, localAddress()));
+            case V2 -> ByteBuffer.wrap(ProxyHeaderEncoder.v2(Transport.TCP, clientAddress, localAddress()));
+        };
+    }
+
+    private InetSocketAddress localAddress() throws IOException {
+        return (InetSocketAddress) client.getLocalAddress();
     }
 
     /**
@@ -227,7 +250,7 @@ final class TcpConnection implements Runnable {
         }
         long t0 = System.nanoTime();
         try {
-            c.upstream = connect(ch, target, c.context.settings());
+            c.upstream = connect(ch, target, c.context.settings(), c.proxyHeader);
             c.backend = candidate;
             c.error = null; // a refusal by an earlier backend is not this connection's error
             c.context.connectLatency().accept(System.nanoTime() - t0);
@@ -242,11 +265,23 @@ final class TcpConnection implements Runnable {
         }
     }
 
-    private static SocketChannel connect(SocketChannel ch, InetSocketAddress address, TcpSettings settings)
-            throws IOException {
+    /**
+     * Connects, then writes the PROXY header when there is one: before any client byte, and in full
+     * before the pipes start. A failure to write it is this backend's failure, like a refused connect.
+     *
+     * @param header the connection's PROXY header, or null for none
+     */
+    private static SocketChannel connect(SocketChannel ch, InetSocketAddress address, TcpSettings settings,
+            ByteBuffer header) throws IOException {
         try {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.socket().connect(address, (int) Math.max(1, settings.connectTimeout().toMillis()));
+            if (header != null) {
+                header.rewind(); // an earlier backend's attempt may have written part of it
+                while (header.hasRemaining()) {
+                    ch.write(header);
+                }
+            }
             return ch;
         } catch (IOException | RuntimeException e) {
             closeQuietly(ch);

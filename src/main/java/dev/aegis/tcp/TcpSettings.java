@@ -1,5 +1,6 @@
 package dev.aegis.tcp;
 
+import dev.aegis.config.ProxyProtocolConfig.Send;
 import dev.aegis.config.ServiceConfig;
 import dev.aegis.config.TrafficConfig;
 import java.time.Duration;
@@ -20,6 +21,8 @@ import java.util.Objects;
  * @param service          the name of the service the listener belongs to (SPEC §9): written as
  *                         {@code service=} in access lines and the listener's log lines;
  *                         {@value #DEFAULT_SERVICE} for a {@code proxy:} file
+ * @param proxyHeader      {@code proxy_protocol.send}: the PROXY header written first on every
+ *                         backend connection, {@link Send#NONE} for none
  */
 public record TcpSettings(
         Duration connectTimeout,
@@ -29,20 +32,22 @@ public record TcpSettings(
         int maxConnections,
         long bytesPerSecond,
         boolean accessLog,
-        String service) {
+        String service,
+        Send proxyHeader) {
 
     /** The service name of a {@code proxy:} file. */
     public static final String DEFAULT_SERVICE = "default";
 
     public TcpSettings {
         Objects.requireNonNull(service, "service");
+        Objects.requireNonNull(proxyHeader, "proxyHeader");
     }
 
     /** Settings of the service named {@value #DEFAULT_SERVICE}. */
     public TcpSettings(Duration connectTimeout, Duration idleTimeout, Duration readTimeout, int retries,
             int maxConnections, long bytesPerSecond, boolean accessLog) {
         this(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond, accessLog,
-                DEFAULT_SERVICE);
+                DEFAULT_SERVICE, Send.NONE);
     }
 
     /** The settings of one service. */
@@ -56,12 +61,19 @@ public record TcpSettings(
                 t.maxConnections(),
                 t.rateLimit().perConnection().bytesPerSecond(),
                 accessLog,
-                service.name());
+                service.name(),
+                service.proxyProtocol().send());
     }
 
     /** These settings for the service named {@code name}. */
     public TcpSettings withService(String name) {
         return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
-                accessLog, name);
+                accessLog, name, proxyHeader);
+    }
+
+    /** These settings with another {@code proxy_protocol.send}. */
+    public TcpSettings withProxyHeader(Send header) {
+        return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
+                accessLog, service, header);
     }
 }

@@ -432,7 +432,7 @@ public final class UdpListener implements AutoCloseable {
             return forwardPerPacket(s, datagram, len, now);
         }
         BackendLeg leg = s.leg;
-        if (len == 0) {
+        if (len == 0 && !s.sendsProxyHeader()) { // with a header the datagram is not empty
             try {
                 sendEmpty(leg, datagram);
             } catch (ClosedChannelException e) {
@@ -443,7 +443,7 @@ public final class UdpListener implements AutoCloseable {
         }
         int n;
         try {
-            n = leg.channel.write(datagram);
+            n = s.send(leg, datagram);
         } catch (ClosedChannelException e) {
             return false;
         } catch (IOException e) {
@@ -535,7 +535,7 @@ public final class UdpListener implements AutoCloseable {
             }
         }
         ByteBuffer datagram = pending;
-        if (datagram.remaining() == 0) {
+        if (datagram.remaining() == 0 && !s.sendsProxyHeader()) { // with a header the datagram is not empty
             try {
                 sendEmpty(leg, datagram);
             } catch (ClosedChannelException e) {
@@ -547,7 +547,7 @@ public final class UdpListener implements AutoCloseable {
         }
         int n;
         try {
-            n = leg.channel.write(datagram);
+            n = s.send(leg, datagram);
         } catch (ClosedChannelException e) {
             sessionGone = s.isEnded();
             return Attempts.Outcome.SKIPPED;
@@ -641,9 +641,19 @@ public final class UdpListener implements AutoCloseable {
         return null;
     }
 
+    /**
+     * The destination of a session's v2 PROXY header (SPEC §10), or null when the settings send
+     * none: the listener's bound address (a wildcard listener's, as bound: telling which local
+     * address a datagram reached would take IP_PKTINFO, which the JDK does not expose).
+     */
+    private InetSocketAddress proxyDestination(UdpSettings st) {
+        return st.proxyHeader() ? local : null;
+    }
+
     /** A per-packet session: no backend yet, each datagram picks one ({@link #sendOn}). */
     private UdpSession openPerPacket(InetSocketAddress client, int hash, UdpSettings st) {
-        UdpSession s = UdpSession.perPacket(client, st.packetBuckets().get(), st.responses(), hash, st.service());
+        UdpSession s = UdpSession.perPacket(client, st.packetBuckets().get(), st.responses(), hash, st.service(),
+                proxyDestination(st));
         table.add(s);
         if (closed) {
             end(s, EndReason.LISTENER_CLOSED); // close() may have swept the table before s was in it
@@ -701,7 +711,8 @@ public final class UdpListener implements AutoCloseable {
         UdpSettings st = settings;
         UdpSession s;
         try {
-            s = UdpSession.open(client, b, ch, target, st.packetBuckets().get(), st.responses(), st.service());
+            s = UdpSession.open(client, b, ch, target, st.packetBuckets().get(), st.responses(), st.service(),
+                    proxyDestination(st));
         } catch (IOException | RuntimeException e) {
             UdpSession.closeQuietly(ch);
             // IOException, or UnresolvedAddressException when the backend's name did not resolve

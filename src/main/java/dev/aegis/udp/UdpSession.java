@@ -2,11 +2,14 @@ package dev.aegis.udp;
 
 import dev.aegis.backend.Backend;
 import dev.aegis.config.HostPort;
+import dev.aegis.proxyprotocol.ProxyHeader.Transport;
+import dev.aegis.proxyprotocol.ProxyHeaderEncoder;
 import dev.aegis.traffic.TokenBucket;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.Arrays;
@@ -64,6 +67,12 @@ final class UdpSession {
     final String service;
     /** Sticky: the one leg. Per packet: null. */
     final BackendLeg leg;
+    /**
+     * {@code proxy_protocol.send: v2}: {header, payload}, the gathering write of one datagram; the
+     * header is encoded once for the session and the payload slot is filled per datagram (reader
+     * thread only). Null when off.
+     */
+    private final ByteBuffer[] withHeader;
 
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
@@ -78,9 +87,11 @@ final class UdpSession {
     private int replies;
 
     private UdpSession(InetSocketAddress client, long now, TokenBucket packetLimit, int responseLimit,
-            boolean perPacket, int clientHash, String service, Backend backend, DatagramChannel ch,
-            InetSocketAddress target) throws IOException {
+            boolean perPacket, int clientHash, String service, InetSocketAddress proxyDestination, Backend backend,
+            DatagramChannel ch, InetSocketAddress target) throws IOException {
         this.client = client;
+        this.withHeader = proxyDestination == null ? null : new ByteBuffer[] {
+                ByteBuffer.wrap(ProxyHeaderEncoder.v2(Transport.UDP, client, proxyDestination)), null};
         this.createdNanos = now;
         this.lastSeenNanos = now;
         this.packetLimit = packetLimit;
@@ -112,18 +123,65 @@ final class UdpSession {
      */
     static UdpSession open(InetSocketAddress client, Backend backend, DatagramChannel ch, InetSocketAddress target,
             TokenBucket packetLimit, int responseLimit, String service) throws IOException {
+        return open(client, backend, ch, target, packetLimit, responseLimit, service, null);
+    }
+
+    /**
+     * {@link #open(InetSocketAddress, Backend, DatagramChannel, InetSocketAddress, TokenBucket, int, String)}
+     * with {@code proxy_protocol.send: v2}.
+     *
+     * @param proxyDestination the destination of the v2 header every datagram to the backend starts
+     *                         with (the listener's address); null for no header
+     */
+    static UdpSession open(InetSocketAddress client, Backend backend, DatagramChannel ch, InetSocketAddress target,
+            TokenBucket packetLimit, int responseLimit, String service, InetSocketAddress proxyDestination)
+            throws IOException {
         return new UdpSession(client, System.nanoTime(), packetLimit, responseLimit, false, 0, service,
-                backend, ch, target);
+                proxyDestination, backend, ch, target);
     }
 
     /** A per-packet session: no leg yet, the first datagram opens one. */
     static UdpSession perPacket(InetSocketAddress client, TokenBucket packetLimit, int responseLimit, int clientHash,
             String service) {
+        return perPacket(client, packetLimit, responseLimit, clientHash, service, null);
+    }
+
+    /** A per-packet session whose datagrams carry a v2 PROXY header to {@code proxyDestination} (null: none). */
+    static UdpSession perPacket(InetSocketAddress client, TokenBucket packetLimit, int responseLimit, int clientHash,
+            String service, InetSocketAddress proxyDestination) {
         try {
             return new UdpSession(client, System.nanoTime(), packetLimit, responseLimit, true, clientHash, service,
-                    null, null, null);
+                    proxyDestination, null, null, null);
         } catch (IOException e) {
             throw new AssertionError("no channel, nothing to connect", e);
+        }
+    }
+
+    // ---- sending ----
+
+    /** Whether every datagram to a backend carries a PROXY header (so none is ever empty). */
+    boolean sendsProxyHeader() {
+        return withHeader != null;
+    }
+
+    /**
+     * Reader thread: sends one datagram on {@code leg}: the payload, after this session's PROXY
+     * header when it has one. The two go out as one datagram (a gathering write on a connected
+     * datagram channel sends one), so the payload is never copied and nothing is allocated.
+     *
+     * @return the bytes sent, 0 when the socket's send buffer was full
+     */
+    int send(BackendLeg leg, ByteBuffer payload) throws IOException {
+        ByteBuffer[] parts = withHeader;
+        if (parts == null) {
+            return leg.channel.write(payload);
+        }
+        parts[0].rewind();
+        parts[1] = payload;
+        try {
+            return (int) leg.channel.write(parts);
+        } finally {
+            parts[1] = null; // the listener's receive buffer: no reference left behind
         }
     }
 

@@ -33,9 +33,13 @@ import java.util.function.Supplier;
  * @param service        the name of the service the listener belongs to (SPEC §9): written as
  *                       {@code service=} in access lines and the listener's log lines;
  *                       {@value #DEFAULT_SERVICE} for a {@code proxy:} file
+ * @param proxyHeader    {@code proxy_protocol.send: v2}: every datagram to a backend starts with a
+ *                       v2 {@code DGRAM} header naming the client and the listener's address (v1 has
+ *                       no datagram form; the loader refuses it for a service with UDP listeners)
  */
 public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean accessLog, UdpAdmission admission,
-        Supplier<TokenBucket> packetBuckets, int responses, boolean perPacket, String service) {
+        Supplier<TokenBucket> packetBuckets, int responses, boolean perPacket, String service,
+        boolean proxyHeader) {
 
     /** The service name of a {@code proxy:} file. */
     public static final String DEFAULT_SERVICE = "default";
@@ -59,7 +63,7 @@ public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean acce
     /** Sticky sessions without a response limit, for the service named {@value #DEFAULT_SERVICE}. */
     public UdpSettings(Duration sessionTimeout, int maxSessions, boolean accessLog, UdpAdmission admission,
             Supplier<TokenBucket> packetBuckets) {
-        this(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, 0, false, DEFAULT_SERVICE);
+        this(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, 0, false, DEFAULT_SERVICE, false);
     }
 
     /** Settings without a packet rate limit. */
@@ -75,12 +79,18 @@ public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean acce
     /** These settings with another session mode: {@link #responses()} and {@link #perPacket()}. */
     public UdpSettings withSessionMode(int responses, boolean perPacket) {
         return new UdpSettings(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, responses, perPacket,
-                service);
+                service, proxyHeader);
     }
 
     /** These settings for the service named {@code name}. */
     public UdpSettings withService(String name) {
         return new UdpSettings(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, responses, perPacket,
-                name);
+                name, proxyHeader);
+    }
+
+    /** These settings with the v2 PROXY header on every datagram to a backend, or without. */
+    public UdpSettings withProxyHeader(boolean on) {
+        return new UdpSettings(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, responses, perPacket,
+                service, on);
     }
 }

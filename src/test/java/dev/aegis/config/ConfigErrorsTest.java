@@ -68,7 +68,7 @@ class ConfigErrorsTest {
                         "proxy.traffic.maxConnections: unknown key (did you mean \"max_connections\"?)"),
                 Arguments.of(proxyWith("  zzz: 1\n"),
                         "proxy.zzz: unknown key (expected one of: listen, backends, udp_backends, load_balancing, "
-                                + "traffic, circuit_breaker, udp, tls_routes)"),
+                                + "traffic, circuit_breaker, udp, proxy_protocol, tls_routes)"),
                 Arguments.of(proxyWith("bogus: 1\n"),
                         "bogus: unknown key (expected one of: proxy, services, admin, logging, shutdown, grpc)"),
                 Arguments.of(LISTEN + "  backends:\n    - address: \"127.0.0.1:3000\"\n      weight: \"abc\"\n",
@@ -233,7 +233,21 @@ class ConfigErrorsTest {
                         "services[0].udp_backend: unknown key (did you mean \"udp_backends\"?)"),
                 Arguments.of(serviceWith("    zzz: 1\n"),
                         "services[0].zzz: unknown key (expected one of: name, listen, backends, udp_backends, "
-                                + "load_balancing, traffic, circuit_breaker, udp, tls_routes)"),
+                                + "load_balancing, traffic, circuit_breaker, udp, proxy_protocol, tls_routes)"),
+                Arguments.of(serviceWith("    proxy_protocol: {send: v3}\n"),
+                        "services[0].proxy_protocol.send: must be one of none, v1, v2, got \"v3\""),
+                Arguments.of(serviceWith("    proxy_protocol: {accept_from: [\"10.0.0.0/8\"]}\n"),
+                        "services[0].proxy_protocol.accept_from: unknown key (expected one of: send)"),
+                Arguments.of(serviceWith("    proxy_protocol: {sent: v2}\n"),
+                        "services[0].proxy_protocol.sent: unknown key (did you mean \"send\"?)"),
+                Arguments.of("""
+                        services:
+                          - name: dns
+                            listen: {tcp: "127.0.0.1:8053", udp: "127.0.0.1:8053"}
+                            backends: [{address: "127.0.0.1:53"}]
+                            proxy_protocol: {send: v1}
+                        """, "services[0].proxy_protocol.send: v1 has no datagram form: use v2 "
+                                + "(this service has a UDP listener)"),
                 Arguments.of(serviceWith("    udp: {session_timout: 10m}\n"),
                         "services[0].udp.session_timout: unknown key (did you mean \"session_timeout\"?)"),
                 Arguments.of(serviceWith("    udp: {responses: -1}\n"),

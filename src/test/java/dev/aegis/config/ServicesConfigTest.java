@@ -131,6 +131,46 @@ class ServicesConfigTest {
     }
 
     @Test
+    void proxyProtocolSendIsNoneUnlessSetAndTakesV1ForTcpAndV2ForBoth() throws ConfigException {
+        assertEquals(ProxyProtocolConfig.DEFAULT, defaults().proxyProtocol());
+        ServiceConfig v1 = parse("""
+                proxy:
+                  listen: {tcp: "127.0.0.1:1"}
+                  backends: [{address: "127.0.0.1:2"}]
+                  proxy_protocol: {send: v1}
+                """).config().services().get(0);
+        assertEquals(ProxyProtocolConfig.Send.V1, v1.proxyProtocol().send());
+        ServiceConfig v2 = parse("""
+                services:
+                  - name: dns
+                    listen: {tcp: "127.0.0.1:1", udp: "127.0.0.1:1"}
+                    backends: [{address: "127.0.0.1:2"}]
+                    proxy_protocol: {send: V2}
+                """).config().services().get(0);
+        assertEquals(ProxyProtocolConfig.Send.V2, v2.proxyProtocol().send());
+    }
+
+    @Test
+    void proxyProtocolSendIsWrittenBackOnlyWhenOn() throws Exception {
+        String yaml = """
+                services:
+                  - name: web
+                    listen: {tcp: "127.0.0.1:1"}
+                    backends: [{address: "127.0.0.1:2"}]
+                    proxy_protocol: {send: v2}
+                  - name: plain
+                    listen: {tcp: "127.0.0.1:3"}
+                    backends: [{address: "127.0.0.1:4"}]
+                """;
+        AegisConfig config = parse(yaml).config();
+        Map<String, Object> tree = ConfigWriter.toMap(config);
+        List<?> services = (List<?>) tree.get("services");
+        assertEquals(Map.of("send", "v2"), ((Map<?, ?>) services.get(0)).get("proxy_protocol"));
+        assertFalse(((Map<?, ?>) services.get(1)).containsKey("proxy_protocol"));
+        assertEquals(config, parse(new YAMLMapper().writeValueAsString(tree)).config());
+    }
+
+    @Test
     void udpSessionTimeoutHasTwoNamesEitherOfWhichWorks() throws ConfigException {
         String service = "services:\n  - name: s\n    listen: {udp: \"127.0.0.1:1\"}\n"
                 + "    backends: [{address: \"127.0.0.1:2\"}]\n";

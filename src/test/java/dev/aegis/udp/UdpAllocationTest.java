@@ -101,6 +101,39 @@ class UdpAllocationTest {
     }
 
     @Test
+    void aV2ProxyHeaderOnEveryDatagramAllocatesNothingInSteadyState() throws Exception {
+        for (boolean perPacket : new boolean[] {false, true}) {
+            EchoBackend b2 = EchoBackend.plain();
+            UdpListener withHeader = new UdpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                    EchoBackend.pool(backend, b2),
+                    new UdpSettings(Duration.ofSeconds(30), 0, false).withSessionMode(0, perPacket).withProxyHeader(true));
+            withHeader.start();
+            try (TestClient c = new TestClient(withHeader.localAddress())) {
+                for (int i = 0; i < WARM_UP; i++) {
+                    c.ask("warm-up");
+                }
+                long reader0 = threads.getThreadAllocatedBytes(withHeader.readerThreadId());
+                long relay0 = threads.getThreadAllocatedBytes(withHeader.relayThreadId());
+                for (int i = 0; i < MEASURED; i++) {
+                    c.ask("measured");
+                }
+                double reader = (threads.getThreadAllocatedBytes(withHeader.readerThreadId()) - reader0) / (double) MEASURED;
+                double relay = (threads.getThreadAllocatedBytes(withHeader.relayThreadId()) - relay0) / (double) MEASURED;
+                System.out.printf("udp allocation, v2 PROXY header, per_packet=%s: reader %.2f B/datagram, relay %.2f B/datagram%n",
+                        perPacket, reader, relay);
+
+                // The header is encoded once per session; each datagram is one gathering write.
+                assertTrue(reader < 4, "reader thread allocates " + reader + " B per datagram (per_packet=" + perPacket + ")");
+                assertTrue(relay < 4, "relay thread allocates " + relay + " B per datagram (per_packet=" + perPacket + ")");
+                assertEquals(1, withHeader.sessionCount());
+            } finally {
+                withHeader.close();
+                b2.close();
+            }
+        }
+    }
+
+    @Test
     void alternatingClientsCostOnlyTheSenderAddressTheJdkDecodes() throws Exception {
         try (TestClient a = new TestClient(listener.localAddress());
              TestClient b = new TestClient(listener.localAddress())) {
