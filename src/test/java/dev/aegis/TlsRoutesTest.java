@@ -14,11 +14,15 @@ import dev.aegis.tcp.RejectReason;
 import dev.aegis.tls.ClientHelloParser;
 import dev.aegis.tls.ClientHelloResult;
 import java.io.BufferedReader;
+import java.io.File;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -278,6 +283,44 @@ class TlsRoutesTest {
         assertSni("a.test", a.next());
     }
 
+    @Test
+    void withProxyProtocolTheHeaderComesFirstThenTheClientHelloUnchanged() throws Exception {
+        byte[] hello = jdkHello("a.test");
+        try (ServerSocket routed = new ServerSocket(0, 5, LOOPBACK)) {
+            Path file = dir.resolve("aegis.yaml");
+            Files.writeString(file, """
+                    proxy:
+                      listen: { tcp: "127.0.0.1:0" }
+                      backends: []
+                      proxy_protocol: { send: v2 }
+                      tls_routes:
+                        - server_names: ["a.test"]
+                          backends: [ { address: "127.0.0.1:%d" } ]
+                    admin: { api_address: "127.0.0.1:0", metrics_address: "127.0.0.1:0" }
+                    logging: { access_log: false }
+                    """.formatted(routed.getLocalPort()));
+            aegis = new Aegis(file, ConfigLoader.load(file).config());
+            aegis.start();
+            int port = aegis.service().tcpListener().orElseThrow().localAddress().getPort();
+            try (Socket client = connect(port)) {
+                client.getOutputStream().write(hello);
+                routed.setSoTimeout(10_000);
+                try (Socket backend = routed.accept()) {
+                    backend.setSoTimeout(10_000);
+                    DataInputStream in = new DataInputStream(backend.getInputStream());
+                    byte[] fixed = new byte[16];
+                    in.readFully(fixed);
+                    assertArrayEquals(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A},
+                            Arrays.copyOf(fixed, 12), "a PROXY v2 signature first");
+                    in.readFully(new byte[(fixed[14] & 0xff) << 8 | (fixed[15] & 0xff)]);
+                    byte[] after = new byte[hello.length];
+                    in.readFully(after);
+                    assertArrayEquals(hello, after);
+                }
+            }
+        }
+    }
+
     // ---- clients no one here wrote
 
     @Test
@@ -322,13 +365,13 @@ class TlsRoutesTest {
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         process.getOutputStream().close();
-        if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
             process.destroyForcibly();
         }
     }
 
     private static Path onPath(String program) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             Path candidate = Path.of(d, program);
             if (Files.isExecutable(candidate)) {
                 return candidate;
@@ -351,7 +394,7 @@ class TlsRoutesTest {
     private static int readOrReset(Socket s) throws IOException {
         try {
             return s.getInputStream().read();
-        } catch (java.net.SocketException e) {
+        } catch (SocketException e) {
             return -1;
         }
     }

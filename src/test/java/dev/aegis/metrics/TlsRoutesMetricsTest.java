@@ -9,6 +9,7 @@ import dev.aegis.testsupport.TcpEcho;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -74,7 +75,7 @@ class TlsRoutesMetricsTest {
             s.getOutputStream().write("hello\n".getBytes(StandardCharsets.US_ASCII));
             try {
                 assertEquals(-1, s.getInputStream().read());
-            } catch (java.net.SocketException reset) {
+            } catch (SocketException reset) {
                 // closed either way
             }
         }
