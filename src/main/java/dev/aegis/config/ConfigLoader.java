@@ -331,15 +331,32 @@ public final class ConfigLoader {
                 tlsRoutes);
     }
 
-    /** {@code proxy_protocol:} (SPEC §10); {@code accept_from} is not supported yet, so an unknown key. */
+    /** {@code proxy_protocol:} (SPEC §10). */
     private ProxyProtocolConfig proxyProtocol(ConfigNode node, ListenConfig listen) {
-        node.keys("send");
+        node.keys("send", "accept_from");
         ConfigNode sendNode = node.get("send");
         Send send = sendNode.choice(SENDS, Send.NONE);
         if (send == Send.V1 && listen.hasUdp()) {
             sendNode.error("v1 has no datagram form: use v2 (this service has a UDP listener)");
         }
-        return new ProxyProtocolConfig(send);
+        ConfigNode acceptNode = node.get("accept_from");
+        List<String> cidrs = new ArrayList<>();
+        for (ConfigNode element : acceptNode.elements()) {
+            Optional<String> text = element.text();
+            if (text.isEmpty()) {
+                continue; // reported by text()
+            }
+            String problem = Cidrs.problem(text.get());
+            if (problem != null) {
+                element.error(problem);
+            } else {
+                cidrs.add(text.get());
+            }
+        }
+        if (!cidrs.isEmpty() && listen.hasUdp()) {
+            acceptNode.error("accept_from for UDP listeners: not yet (this service has a UDP listener)");
+        }
+        return new ProxyProtocolConfig(send, Cidrs.parse(cidrs));
     }
 
     /**

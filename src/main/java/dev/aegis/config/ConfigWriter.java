@@ -84,8 +84,14 @@ public final class ConfigWriter {
                     "per_packet", proxy.udp().perPacket()));
         }
         // Only when on: a file without the block reads back the same, and older tools see no new key.
-        if (proxy.proxyProtocol().send() != ProxyProtocolConfig.Send.NONE) {
-            out.put("proxy_protocol", map("send", proxy.proxyProtocol().send().yamlName()));
+        ProxyProtocolConfig pp = proxy.proxyProtocol();
+        if (pp.send() != ProxyProtocolConfig.Send.NONE || !pp.acceptFrom().isEmpty()) {
+            Map<String, Object> block = new LinkedHashMap<>();
+            block.put("send", pp.send().yamlName());
+            if (!pp.acceptFrom().isEmpty()) {
+                block.put("accept_from", pp.acceptFrom().texts());
+            }
+            out.put("proxy_protocol", block);
         }
         return out;
     }

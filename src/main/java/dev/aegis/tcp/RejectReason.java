@@ -7,7 +7,9 @@ public enum RejectReason {
     MAX_CONNECTIONS("max_connections"),
     DRAINING("draining"),
     /** {@code tls_routes}: the connection matched no route and the service's default pool is empty. */
-    NO_ROUTE("no_route");
+    NO_ROUTE("no_route"),
+    /** {@code accept_from}: the PROXY header was missing, malformed, truncated or late. */
+    BAD_PROXY_HEADER("bad_proxy_header");
 
     private final String label;
 

@@ -5,8 +5,11 @@ import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.config.HostPort;
+import dev.aegis.proxyprotocol.ParseResult;
+import dev.aegis.proxyprotocol.ProxyHeader;
 import dev.aegis.proxyprotocol.ProxyHeader.Transport;
 import dev.aegis.proxyprotocol.ProxyHeaderEncoder;
+import dev.aegis.proxyprotocol.ProxyHeaderParser;
 import dev.aegis.tls.ClientHelloParser;
 import dev.aegis.tls.ClientHelloResult;
 import dev.aegis.traffic.TokenBucket;
@@ -53,7 +56,10 @@ final class TcpConnection implements Runnable {
     private volatile SocketChannel upstream;
     private volatile Backend backend;
     private volatile boolean piping;
+    /** The client: the socket's peer, or the client named in its PROXY header (accept_from). */
     private InetSocketAddress clientAddress;
+    /** With accept_from: the real sender (the socket's peer) once a header named the client; else null. */
+    private InetSocketAddress peerAddress;
     /** {@code proxy_protocol.send}: the header every backend attempt writes first; null when off. */
     private ByteBuffer proxyHeader;
     private String error;
@@ -97,6 +103,11 @@ final class TcpConnection implements Runnable {
 
     private void serve() throws IOException {
         TcpSettings settings = context.settings();
+        // before admission and balancing: from here on the header's client is the client
+        if (settings.acceptFrom().contains(clientAddress.getAddress()) && !readProxyHeader(settings)) {
+            reject(RejectReason.BAD_PROXY_HEADER);
+            return;
+        }
         RejectReason rejected = context.admission().apply(clientAddress.getAddress());
         if (rejected != null) {
             reject(rejected);
@@ -133,6 +144,67 @@ final class TcpConnection implements Runnable {
             Thread.currentThread().interrupt();
             abort(CloseReason.SHUTDOWN, true);
         }
+    }
+
+    /**
+     * {@code accept_from} (SPEC §10): the connection must start with a v1 or v2 header, complete
+     * within {@code timeout.connect}, read across as many segments as it takes. The header's client
+     * becomes {@link #clientAddress} (a LOCAL header keeps the sender); the bytes read after it are
+     * the client's first data and wait in {@link #peeked} to go first to the backend, unchanged.
+     *
+     * @return false when the header is missing, malformed, truncated or late ({@link #error} says which)
+     */
+    private boolean readProxyHeader(TcpSettings settings) throws IOException {
+        Socket socket = client.socket();
+        InputStream in = socket.getInputStream(); // not closed: that would close the client
+        long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+        byte[] buf = new byte[HEADER_BUFFER];
+        int length = 0;
+        ParseResult result = null;
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    error = "proxy header timeout";
+                    return false;
+                }
+                socket.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                int n = in.read(buf, length, buf.length - length);
+                if (n < 0) {
+                    error = length == 0 ? "no proxy header" : "truncated proxy header";
+                    return false;
+                }
+                length += n;
+                result = ProxyHeaderParser.parse(buf, 0, length);
+                if (result instanceof ParseResult.NeedMore(int atLeast)) {
+                    if (length + atLeast > buf.length) { // a v2 header with TLVs: at most 64 KiB
+                        buf = Arrays.copyOf(buf, Math.max(length + atLeast, buf.length * 2));
+                    }
+                    continue;
+                }
+                break;
+            }
+        } catch (SocketTimeoutException e) {
+            error = "proxy header timeout";
+            return false;
+        } finally {
+            socket.setSoTimeout(0);
+        }
+        switch (result) {
+            case ParseResult.Parsed(ProxyHeader header) -> {
+                peerAddress = clientAddress;
+                clientAddress = header.clientOr(peerAddress);
+                int rest = length - header.length();
+                if (rest > 0) {
+                    peeked = Arrays.copyOfRange(buf, header.length(), Math.max(length, header.length() + INITIAL_PEEK));
+                    peekedLength = rest;
+                }
+                return true;
+            }
+            case ParseResult.Invalid invalid -> error = "invalid proxy header: " + invalid.label();
+            default -> error = "no proxy header";
+        }
+        return false;
     }
 
     /**
@@ -180,8 +252,12 @@ final class TcpConnection implements Runnable {
         Socket socket = client.socket();
         InputStream in = socket.getInputStream(); // not closed: that would close the client
         long deadline = System.nanoTime() + tls.clientHello().toNanos();
-        peeked = new byte[INITIAL_PEEK];
-        ClientHelloResult result = ClientHelloResult.NEED_MORE;
+        if (peeked == null) {
+            peeked = new byte[INITIAL_PEEK];
+        }
+        // bytes that came right after a PROXY header are the start of the ClientHello
+        ClientHelloResult result = peekedLength > 0
+                ? ClientHelloParser.parse(peeked, 0, peekedLength) : ClientHelloResult.NEED_MORE;
         try {
             while (result instanceof ClientHelloResult.NeedMore && peekedLength < ClientHelloParser.MAX_BYTES) {
                 long left = deadline - System.nanoTime();
@@ -296,6 +372,8 @@ final class TcpConnection implements Runnable {
 
     private RejectReason rejectReason;
     private static final int INITIAL_PEEK = 4096;
+    /** Room for any v1 line and a v2 header with a few TLVs; a longer v2 header grows it. */
+    private static final int HEADER_BUFFER = 512;
     /** With tls_routes: the client's first bytes, read to choose the pool, sent on first. */
     private byte[] peeked;
     private int peekedLength;
@@ -467,7 +545,7 @@ final class TcpConnection implements Runnable {
         if (current.accessLog()) { // the current generation's flag, as for timeouts
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
             Backend b = backend;
-            AccessLog.write(accessLine(current.service(), clientAddress, b == null ? "-" : b.id(),
+            AccessLog.write(accessLine(current.service(), clientAddress, peerAddress, b == null ? "-" : b.id(),
                     bytesSent, bytesReceived, ms, why, error));
         }
     }
@@ -480,10 +558,22 @@ final class TcpConnection implements Runnable {
      */
     static String accessLine(String service, InetSocketAddress client, String backend, long bytesSent,
             long bytesReceived, long durationMillis, String reason, String error) {
+        return accessLine(service, client, null, backend, bytesSent, bytesReceived, durationMillis, reason, error);
+    }
+
+    /**
+     * @param peer the real sender when a PROXY header named the client ({@code peer=} after
+     *             {@code client_ip=}); null for none
+     */
+    static String accessLine(String service, InetSocketAddress client, InetSocketAddress peer, String backend,
+            long bytesSent, long bytesReceived, long durationMillis, String reason, String error) {
         StringBuilder line = new StringBuilder(192)
                 .append("access protocol=tcp service=").append(service)
-                .append(" client_ip=").append(format(client))
-                .append(" backend=").append(backend)
+                .append(" client_ip=").append(format(client));
+        if (peer != null) {
+            line.append(" peer=").append(format(peer));
+        }
+        line.append(" backend=").append(backend)
                 .append(" bytes_sent=").append(bytesSent)
                 .append(" bytes_received=").append(bytesReceived)
                 .append(" duration_ms=").append(durationMillis)

@@ -1,5 +1,6 @@
 package dev.aegis.tcp;
 
+import dev.aegis.config.Cidrs;
 import dev.aegis.config.ProxyProtocolConfig.Send;
 import dev.aegis.config.ServiceConfig;
 import dev.aegis.config.TrafficConfig;
@@ -23,6 +24,8 @@ import java.util.Objects;
  *                         {@value #DEFAULT_SERVICE} for a {@code proxy:} file
  * @param proxyHeader      {@code proxy_protocol.send}: the PROXY header written first on every
  *                         backend connection, {@link Send#NONE} for none
+ * @param acceptFrom       {@code proxy_protocol.accept_from}: sources whose connections must start
+ *                         with a PROXY header (read within {@code connectTimeout}), none by default
  */
 public record TcpSettings(
         Duration connectTimeout,
@@ -33,7 +36,8 @@ public record TcpSettings(
         long bytesPerSecond,
         boolean accessLog,
         String service,
-        Send proxyHeader) {
+        Send proxyHeader,
+        Cidrs acceptFrom) {
 
     /** The service name of a {@code proxy:} file. */
     public static final String DEFAULT_SERVICE = "default";
@@ -41,6 +45,14 @@ public record TcpSettings(
     public TcpSettings {
         Objects.requireNonNull(service, "service");
         Objects.requireNonNull(proxyHeader, "proxyHeader");
+        Objects.requireNonNull(acceptFrom, "acceptFrom");
+    }
+
+    /** Settings that accept PROXY headers from no one. */
+    public TcpSettings(Duration connectTimeout, Duration idleTimeout, Duration readTimeout, int retries,
+            int maxConnections, long bytesPerSecond, boolean accessLog, String service, Send proxyHeader) {
+        this(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond, accessLog, service,
+                proxyHeader, Cidrs.NONE);
     }
 
     /** Settings of the service named {@value #DEFAULT_SERVICE}. */
@@ -62,18 +74,25 @@ public record TcpSettings(
                 t.rateLimit().perConnection().bytesPerSecond(),
                 accessLog,
                 service.name(),
-                service.proxyProtocol().send());
+                service.proxyProtocol().send(),
+                service.proxyProtocol().acceptFrom());
     }
 
     /** These settings for the service named {@code name}. */
     public TcpSettings withService(String name) {
         return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
-                accessLog, name, proxyHeader);
+                accessLog, name, proxyHeader, acceptFrom);
     }
 
     /** These settings with another {@code proxy_protocol.send}. */
     public TcpSettings withProxyHeader(Send header) {
         return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
-                accessLog, service, header);
+                accessLog, service, header, acceptFrom);
+    }
+
+    /** These settings with another {@code proxy_protocol.accept_from}. */
+    public TcpSettings withAcceptFrom(Cidrs sources) {
+        return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
+                accessLog, service, proxyHeader, sources);
     }
 }

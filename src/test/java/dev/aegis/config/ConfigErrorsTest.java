@@ -236,8 +236,27 @@ class ConfigErrorsTest {
                                 + "load_balancing, traffic, circuit_breaker, udp, proxy_protocol, tls_routes)"),
                 Arguments.of(serviceWith("    proxy_protocol: {send: v3}\n"),
                         "services[0].proxy_protocol.send: must be one of none, v1, v2, got \"v3\""),
-                Arguments.of(serviceWith("    proxy_protocol: {accept_from: [\"10.0.0.0/8\"]}\n"),
-                        "services[0].proxy_protocol.accept_from: unknown key (expected one of: send)"),
+                Arguments.of(serviceWith("    proxy_protocol: {accept_from: [\"10.0.0.0/8\", \"10.0.0.300/8\"]}\n"),
+                        "services[0].proxy_protocol.accept_from[1]: \"10.0.0.300/8\" is not an IPv4 or IPv6 address"),
+                Arguments.of(serviceWith("    proxy_protocol: {accept_from: [\"10.0.0.0/33\"]}\n"),
+                        "services[0].proxy_protocol.accept_from[0]: \"10.0.0.0/33\": the prefix length must be a "
+                                + "number from 0 to 32"),
+                Arguments.of(serviceWith("    proxy_protocol: {accept_from: [\"::1/129\"]}\n"),
+                        "services[0].proxy_protocol.accept_from[0]: \"::1/129\": the prefix length must be a "
+                                + "number from 0 to 128"),
+                Arguments.of(serviceWith("    proxy_protocol: {accept_from: [\"haproxy.internal\"]}\n"),
+                        "services[0].proxy_protocol.accept_from[0]: \"haproxy.internal\" is not an IPv4 or IPv6 "
+                                + "address (a CIDR like 10.0.0.0/8 or ::1/128)"),
+                Arguments.of(serviceWith("    proxy_protocol: {accept_from: \"10.0.0.0/8\"}\n"),
+                        "services[0].proxy_protocol.accept_from: expected a list, got \"10.0.0.0/8\""),
+                Arguments.of("""
+                        services:
+                          - name: dns
+                            listen: {udp: "127.0.0.1:8053"}
+                            backends: [{address: "127.0.0.1:53"}]
+                            proxy_protocol: {accept_from: ["127.0.0.1"]}
+                        """, "services[0].proxy_protocol.accept_from: accept_from for UDP listeners: not yet "
+                                + "(this service has a UDP listener)"),
                 Arguments.of(serviceWith("    proxy_protocol: {sent: v2}\n"),
                         "services[0].proxy_protocol.sent: unknown key (did you mean \"send\"?)"),
                 Arguments.of("""

@@ -93,6 +93,21 @@ class ConfigWriterTest {
     }
 
     @Test
+    void acceptFromIsWrittenInNormalFormWhenSetAndReadsBack() throws Exception {
+        AegisConfig config = parse("""
+                proxy:
+                  listen: {tcp: "127.0.0.1:8080"}
+                  backends: [{address: "127.0.0.1:3000"}]
+                  proxy_protocol: {accept_from: ["10.1.2.3/8", "::1", "192.0.2.7"]}
+                """);
+        Map<?, ?> proxy = (Map<?, ?>) ConfigWriter.toMap(config).get("proxy");
+        assertEquals(Map.of("send", "none", "accept_from", List.of("10.0.0.0/8", "0:0:0:0:0:0:0:1/128", "192.0.2.7/32")),
+                proxy.get("proxy_protocol"));
+        String written = new YAMLMapper().writeValueAsString(ConfigWriter.toMap(config));
+        assertEquals(config, parse(written), written);
+    }
+
+    @Test
     void theTreeSerialisesAsJson() throws Exception {
         String json = new ObjectMapper().writeValueAsString(ConfigWriter.toMap(parse(FULL)));
         assertEquals(Map.of("drain_timeout", "0s"), new ObjectMapper().readValue(json, Map.class).get("shutdown"));

@@ -34,13 +34,18 @@ final class ProxyFixture implements AutoCloseable {
 
     ProxyFixture(TcpSettings settings, List<InetSocketAddress> backends, int maxPerBackend,
             CircuitBreakerConfig circuit) throws IOException {
+        this(settings, backends, maxPerBackend, circuit, LoadBalancingConfig.Algorithm.ROUND_ROBIN);
+    }
+
+    ProxyFixture(TcpSettings settings, List<InetSocketAddress> backends, int maxPerBackend,
+            CircuitBreakerConfig circuit, LoadBalancingConfig.Algorithm algorithm) throws IOException {
         List<BackendPool.ResolvedBackend> resolved = new ArrayList<>();
         for (InetSocketAddress a : backends) {
             resolved.add(new BackendPool.ResolvedBackend(
                     new BackendConfig(new HostPort(a.getHostString(), a.getPort()), 100, maxPerBackend, Optional.empty()), a));
         }
         pool = new BackendPool("tcp", resolved,
-                new LoadBalancingConfig(LoadBalancingConfig.Algorithm.ROUND_ROBIN, false), circuit, Balancers::create);
+                new LoadBalancingConfig(algorithm, false), circuit, Balancers::create);
         listener = new TcpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), pool, settings);
         listener.start();
         sweeper.scheduleAtFixedRate(listener::sweep, 10, 10, TimeUnit.MILLISECONDS);

@@ -27,4 +27,12 @@ class TcpAccessLineTest {
         assertEquals("dns", s.withService("dns").service());
         assertEquals(s.idleTimeout(), s.withService("dns").idleTimeout());
     }
+
+    @Test
+    void aProxyHeadersClientIsTheClientAndTheSenderThePeer() throws Exception {
+        String line = TcpConnection.accessLine("web", new java.net.InetSocketAddress("192.0.2.10", 40000),
+                new java.net.InetSocketAddress("127.0.0.1", 5555), "b1", 1, 2, 3, "client_closed", null);
+        assertEquals("access protocol=tcp service=web client_ip=192.0.2.10:40000 peer=127.0.0.1:5555 backend=b1 "
+                + "bytes_sent=1 bytes_received=2 duration_ms=3 reason=client_closed", line);
+    }
 }
