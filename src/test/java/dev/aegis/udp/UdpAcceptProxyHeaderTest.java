@@ -67,6 +67,20 @@ class UdpAcceptProxyHeaderTest {
     }
 
     @Test
+    void rateLimitsAskAboutTheHeadersClientNotTheSender() throws Exception {
+        UdpProxyHeaderTest.HeaderBackend backend = track(new UdpProxyHeaderTest.HeaderBackend("a"));
+        UdpListener l = listener(backend, Cidrs.parse(List.of("127.0.0.1/32")));
+        l.reconfigure(new UdpSettings(LONG, 0, false, client -> client.equals(ALICE)).withProxyHeader(true)
+                .withAcceptFrom(Cidrs.parse(List.of("127.0.0.1/32"))));
+        try (TestClient proxy = new TestClient(l.localAddress())) {
+            proxy.send(withHeader(BOB, l, "refused"));
+            await().until(() -> l.stats().droppedRateLimited() == 1);
+            assertEquals("a " + onward(ALICE, l) + "|admitted", text(proxyAsk(proxy, withHeader(ALICE, l, "admitted"))));
+        }
+        assertEquals(1, l.sessionCount());
+    }
+
+    @Test
     void aDatagramWithoutHeaderFromAListedSenderIsDroppedAndCounted() throws Exception {
         UdpProxyHeaderTest.HeaderBackend backend = track(new UdpProxyHeaderTest.HeaderBackend("a"));
         UdpListener l = listener(backend, Cidrs.parse(List.of("127.0.0.1/32")));
