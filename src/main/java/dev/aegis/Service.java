@@ -98,7 +98,7 @@ public final class Service {
     private final Object udpTotalsLock = new Object();
     /** The final counters of the UDP listeners closed since start. */
     private UdpStats closedUdp = ZERO_UDP;
-    private static final UdpStats ZERO_UDP = new UdpStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private static final UdpStats ZERO_UDP = new UdpStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /**
      * @param recorders per service name, the recorder of every successful backend connect time, in
@@ -376,7 +376,7 @@ public final class Service {
         return new UdpSettings(t.timeout().udpSession(), t.udpMaxSessions(), log,
                 client -> rateLimiter.admit(client.getAddress()).admitted(), () -> rateLimiter.newPacketBucket(),
                 c.udp().responses(), c.udp().perPacket(), c.name(),
-                c.proxyProtocol().send() == ProxyProtocolConfig.Send.V2);
+                c.proxyProtocol().send() == ProxyProtocolConfig.Send.V2, c.proxyProtocol().acceptFrom());
     }
 
     /**
@@ -575,7 +575,7 @@ public final class Service {
                 a.droppedDraining() + b.droppedDraining(), a.droppedPacketRate() + b.droppedPacketRate(),
                 a.droppedLocalError() + b.droppedLocalError(), a.datagramsUnsent() + b.datagramsUnsent(), a.packetsFromClients() + b.packetsFromClients(),
                 a.bytesFromClients() + b.bytesFromClients(), a.packetsToClients() + b.packetsToClients(),
-                a.bytesToClients() + b.bytesToClients());
+                a.bytesToClients() + b.bytesToClients(), a.droppedBadProxyHeader() + b.droppedBadProxyHeader());
     }
 
     /** A pool's current members and their live numbers. */

@@ -353,9 +353,6 @@ public final class ConfigLoader {
                 cidrs.add(text.get());
             }
         }
-        if (!cidrs.isEmpty() && listen.hasUdp()) {
-            acceptNode.error("accept_from for UDP listeners: not yet (this service has a UDP listener)");
-        }
         return new ProxyProtocolConfig(send, Cidrs.parse(cidrs));
     }
 

@@ -130,7 +130,8 @@ final class TrafficMetrics {
                 .help("Client datagrams not passed on, by reason: no session could be opened (max_sessions, "
                         + "no_backend, rate_limited, draining), the session was over its packet rate (packet_rate) "
                         + "or the backend socket did not take it (unsent), or Aegis could not open a socket for a new "
-                        + "session, typically for want of file descriptors (local_error).")
+                        + "session, typically for want of file descriptors (local_error), or a datagram from an accept_from "
+                        + "sender did not start with a valid v2 PROXY header (bad_proxy_header).")
                 .labelNames("service", "reason")
                 .callback(cb -> each(s -> {
                     UdpStats u = s.udpTotals();
@@ -142,6 +143,7 @@ final class TrafficMetrics {
                     cb.call(u.droppedPacketRate(), n, "packet_rate");
                     cb.call(u.datagramsUnsent(), n, "unsent");
                     cb.call(u.droppedLocalError(), n, "local_error");
+                    cb.call(u.droppedBadProxyHeader(), n, "bad_proxy_header");
                 }))
                 .register(registry);
     }

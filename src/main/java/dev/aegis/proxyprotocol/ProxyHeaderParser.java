@@ -176,6 +176,60 @@ public final class ProxyHeaderParser {
         return new Parsed(new ProxyHeader(2, cmd, TRANSPORTS[transport], FAMILIES[family], source, destination, total));
     }
 
+    /**
+     * {@link #parseDatagram(ByteBuffer)} without the header object: the same checks, and the
+     * client's address left in {@code out} (see {@link DatagramPeek}). Allocates nothing unless a
+     * CRC32C TLV is to be checked.
+     *
+     * @return the header's length; {@link DatagramPeek#NOT_PROXY} or {@link DatagramPeek#INVALID}
+     */
+    static int peekDatagram(ByteBuffer b, DatagramPeek out) {
+        int s = b.position();
+        int n = b.remaining();
+        if (n == 0 || b.get(s) != V2_SIGNATURE[0]) {
+            return DatagramPeek.NOT_PROXY;
+        }
+        int signature = Math.min(n, V2_SIGNATURE.length);
+        for (int i = 0; i < signature; i++) {
+            if (b.get(s + i) != V2_SIGNATURE[i]) {
+                return DatagramPeek.NOT_PROXY;
+            }
+        }
+        if (n < ProxyHeader.V2_FIXED_LENGTH) {
+            return DatagramPeek.INVALID; // truncated, or a bad fixed byte: invalid either way
+        }
+        int versionCommand = u8(b, s + 12);
+        int command = versionCommand & 0x0F;
+        int familyTransport = u8(b, s + 13);
+        int family = familyTransport >>> 4;
+        int transport = familyTransport & 0x0F;
+        if (versionCommand >>> 4 != 2 || command > 1 || family >= FAMILIES.length || transport >= TRANSPORTS.length) {
+            return DatagramPeek.INVALID;
+        }
+        int total = ProxyHeader.V2_FIXED_LENGTH + u16(b, s + 14);
+        boolean proxy = command == 1;
+        int block = proxy && transport != 0 ? ADDRESS_BLOCK[family] : 0;
+        if (total - ProxyHeader.V2_FIXED_LENGTH < block || n < total) {
+            return DatagramPeek.INVALID;
+        }
+        out.addressLength = 0;
+        out.port = 0;
+        if (block == 0) {
+            return total;
+        }
+        int addresses = s + ProxyHeader.V2_FIXED_LENGTH;
+        if (checkTlvs(b, s, addresses + block, s + total) != null) {
+            return DatagramPeek.INVALID;
+        }
+        if (family == 1 || family == 2) {
+            int size = family == 1 ? 4 : 16;
+            b.get(addresses, out.address, 0, size);
+            out.addressLength = size;
+            out.port = u16(b, addresses + 2 * size);
+        }
+        return total;
+    }
+
     /** Null when {@code [from, end)} is a whole sequence of TLVs (and any CRC32C matches), else the error. */
     private static ParseResult checkTlvs(ByteBuffer b, int headerStart, int from, int end) {
         int p = from;

@@ -140,7 +140,7 @@ final class ReplyRelay implements Runnable {
             buf.flip();
             int len = buf.remaining();
             try {
-                listen.send(buf, s.client);
+                listen.send(buf, s.replyTo());
                 s.countToClient(len, System.nanoTime());
                 packetsToClients++;
                 bytesToClients += len;

@@ -3,7 +3,9 @@ package dev.aegis.udp;
 import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Backend;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -22,6 +24,11 @@ import java.util.concurrent.atomic.LongAdder;
 final class SessionTable {
 
     private final ConcurrentHashMap<InetSocketAddress, UdpSession> sessions = new ConcurrentHashMap<>(256);
+    /**
+     * Sessions of {@code accept_from} sources, keyed by sender and the client their PROXY header
+     * named: one sender (a proxy) carries many clients. Looked up with the reader's mutable probe.
+     */
+    private final ConcurrentHashMap<ProxiedKey, UdpSession> proxied = new ConcurrentHashMap<>(16);
     /** Told after a session's channel was closed (the relay's selector finishes the close). */
     private final Runnable channelClosed;
     private final LongAdder created = new LongAdder();
@@ -44,6 +51,11 @@ final class SessionTable {
         return sessions.get(client);
     }
 
+    /** The session of an {@code accept_from} sender and client; {@code probe} is matched, never kept. */
+    UdpSession get(ProxiedKey probe) {
+        return proxied.get(probe);
+    }
+
     /**
      * Is there room for one more session under {@code max} (0 = unlimited)? A refusal is counted
      * ({@code dropped max_sessions}).
@@ -58,7 +70,11 @@ final class SessionTable {
 
     /** A new session: in the table and counted. Reader thread only. */
     void add(UdpSession session) {
-        sessions.put(session.client, session);
+        if (session.key != null) {
+            proxied.put(session.key, session);
+        } else {
+            sessions.put(session.client, session);
+        }
         serviceSessions.incrementAndGet();
         created.increment();
     }
@@ -69,7 +85,15 @@ final class SessionTable {
      * session at its last allowed reply).
      */
     void retire(UdpSession s) {
-        sessions.remove(s.client, s);
+        remove(s);
+    }
+
+    private void remove(UdpSession s) {
+        if (s.key != null) {
+            proxied.remove(s.key, s);
+        } else {
+            sessions.remove(s.client, s);
+        }
     }
 
     /**
@@ -84,7 +108,7 @@ final class SessionTable {
         if (!s.markEnded()) {
             return false;
         }
-        sessions.remove(s.client, s); // this very session, not a newer one for the same client
+        remove(s); // this very session, not a newer one for the same client
         serviceSessions.decrementAndGet();
         s.closeLegs();
         channelClosed.run();
@@ -112,7 +136,12 @@ final class SessionTable {
      * balanced past unhealthy backends anyway.
      */
     void sweep(long now, long idleNanos, boolean someHealthy, boolean accessLog) {
-        for (UdpSession s : sessions.values()) {
+        sweep(sessions.values(), now, idleNanos, someHealthy, accessLog);
+        sweep(proxied.values(), now, idleNanos, someHealthy, accessLog);
+    }
+
+    private void sweep(Collection<UdpSession> all, long now, long idleNanos, boolean someHealthy, boolean accessLog) {
+        for (UdpSession s : all) {
             Backend b = s.backend();
             if (b == null) {
                 if (now - s.lastSeenNanos() >= idleNanos) {
@@ -135,15 +164,23 @@ final class SessionTable {
         for (UdpSession s : sessions.values()) {
             end(s, reason, accessLog);
         }
+        for (UdpSession s : proxied.values()) {
+            end(s, reason, accessLog);
+        }
     }
 
     int size() {
-        return sessions.size();
+        return sessions.size() + proxied.size();
     }
 
     /** A weakly consistent view for snapshots: never throws on concurrent change. */
     Collection<UdpSession> sessions() {
-        return sessions.values();
+        if (proxied.isEmpty()) {
+            return sessions.values();
+        }
+        List<UdpSession> all = new ArrayList<>(sessions.values());
+        all.addAll(proxied.values());
+        return all;
     }
 
     long created() {

@@ -4,6 +4,7 @@ import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.balancer.Balancers;
+import dev.aegis.proxyprotocol.DatagramPeek;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.Inet6Address;
@@ -11,6 +12,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -19,6 +21,7 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ScheduledFuture;
@@ -148,6 +151,14 @@ public final class UdpListener implements AutoCloseable {
     private ByteBuffer pending;
     /** Reader thread only: {@link #sendOn} found its session ended; the datagram opens a new one. */
     private boolean sessionGone;
+    private final LongAdder droppedBadProxyHeader = new LongAdder();
+    /** Reader thread only: reads the v2 header of a datagram from an accept_from sender. */
+    private final DatagramPeek peek = new DatagramPeek();
+    /** Reader thread only: refilled per datagram from an accept_from sender to find its session. */
+    private final ProxiedKey probe = new ProxiedKey();
+    /** Reader thread only: the sender and key of the accept_from session being opened; null otherwise. */
+    private InetSocketAddress openingPeer;
+    private ProxiedKey openingKey;
 
     /**
      * @param bind     the listen address ({@code proxy.listen.udp}); port 0 picks a free port
@@ -282,7 +293,8 @@ public final class UdpListener implements AutoCloseable {
                 droppedPacketRate.sum(), droppedLocalError.sum(),
                 datagramsUnsent.sum(),
                 packetsFromClients, bytesFromClients,
-                r == null ? 0 : r.packetsToClients(), r == null ? 0 : r.bytesToClients());
+                r == null ? 0 : r.packetsToClients(), r == null ? 0 : r.bytesToClients(),
+                droppedBadProxyHeader.sum());
     }
 
     /** A snapshot of the live sessions (for the admin API); weakly consistent, never blocks traffic. */
@@ -400,6 +412,10 @@ public final class UdpListener implements AutoCloseable {
 
     /** Forwards one client datagram, opening a session for a new client. */
     private void route(InetSocketAddress client, ByteBuffer datagram) {
+        if (settings.acceptFrom().contains(client.getAddress())) { // no allocation for IPv4
+            routeProxied(client, datagram);
+            return;
+        }
         int len = datagram.remaining();
         packetsFromClients++;
         bytesFromClients += len;
@@ -418,6 +434,63 @@ public final class UdpListener implements AutoCloseable {
             }
         }
         datagramsUnsent.increment();
+    }
+
+    /**
+     * A datagram from an {@code accept_from} sender (SPEC §10): it must start with a v2 header,
+     * else it is dropped and counted. The payload after the header is forwarded on the session of
+     * this sender and the client the header names (the sender for LOCAL or no address); replies
+     * go to the sender. A known pair allocates nothing: the header is peeked into a reused holder
+     * and the session found with a reused probe key.
+     */
+    private void routeProxied(InetSocketAddress sender, ByteBuffer datagram) {
+        packetsFromClients++;
+        bytesFromClients += datagram.remaining();
+        int headerLength = peek.peek(datagram);
+        if (headerLength < 0) {
+            droppedBadProxyHeader.increment();
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("udp datagram dropped listener={} peer={} reason=bad_proxy_header", name(),
+                        UdpSession.format(sender));
+            }
+            return;
+        }
+        datagram.position(datagram.position() + headerLength);
+        int len = datagram.remaining();
+        ProxiedKey key = probe.set(sender, peek.address(), peek.addressLength(), peek.port());
+        for (int round = 0; round < 2; round++) {
+            UdpSession s = table.get(key);
+            if (s == null) {
+                s = openProxiedSession(sender, key);
+                if (s == null) {
+                    return; // dropped and counted
+                }
+            }
+            if (forward(s, datagram, len)) {
+                return;
+            }
+        }
+        datagramsUnsent.increment();
+    }
+
+    private UdpSession openProxiedSession(InetSocketAddress sender, ProxiedKey key) {
+        InetSocketAddress client = sender;
+        int n = peek.addressLength();
+        if (n > 0) {
+            try {
+                client = new InetSocketAddress(InetAddress.getByAddress(Arrays.copyOf(peek.address(), n)), peek.port());
+            } catch (UnknownHostException e) {
+                throw new AssertionError("4 or 16 address bytes", e);
+            }
+        }
+        openingPeer = sender;
+        openingKey = key.copy();
+        try {
+            return openSession(client);
+        } finally {
+            openingPeer = null;
+            openingKey = null;
+        }
     }
 
     /** @return false if the session turned out to be ended; the datagram was not consumed */
@@ -653,7 +726,7 @@ public final class UdpListener implements AutoCloseable {
     /** A per-packet session: no backend yet, each datagram picks one ({@link #sendOn}). */
     private UdpSession openPerPacket(InetSocketAddress client, int hash, UdpSettings st) {
         UdpSession s = UdpSession.perPacket(client, st.packetBuckets().get(), st.responses(), hash, st.service(),
-                proxyDestination(st));
+                proxyDestination(st), openingPeer, openingKey);
         table.add(s);
         if (closed) {
             end(s, EndReason.LISTENER_CLOSED); // close() may have swept the table before s was in it
@@ -712,7 +785,7 @@ public final class UdpListener implements AutoCloseable {
         UdpSession s;
         try {
             s = UdpSession.open(client, b, ch, target, st.packetBuckets().get(), st.responses(), st.service(),
-                    proxyDestination(st));
+                    proxyDestination(st), openingPeer, openingKey);
         } catch (IOException | RuntimeException e) {
             UdpSession.closeQuietly(ch);
             // IOException, or UnresolvedAddressException when the backend's name did not resolve

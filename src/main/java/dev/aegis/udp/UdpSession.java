@@ -54,7 +54,15 @@ final class UdpSession {
         }
     }
 
+    /** The client: the sender, or the source a PROXY header named ({@code accept_from}). */
     final InetSocketAddress client;
+    /**
+     * {@code accept_from}: the real sender (the proxy in front), where replies go; null when the
+     * sender is the client.
+     */
+    final InetSocketAddress peer;
+    /** {@code accept_from}: this session's key in the table; null when keyed by {@link #client}. */
+    final ProxiedKey key;
     final long createdNanos;
     /** per_connection.packets_per_second of this session; TokenBucket.UNLIMITED when off. */
     final TokenBucket packetLimit;
@@ -88,8 +96,10 @@ final class UdpSession {
 
     private UdpSession(InetSocketAddress client, long now, TokenBucket packetLimit, int responseLimit,
             boolean perPacket, int clientHash, String service, InetSocketAddress proxyDestination, Backend backend,
-            DatagramChannel ch, InetSocketAddress target) throws IOException {
+            DatagramChannel ch, InetSocketAddress target, InetSocketAddress peer, ProxiedKey key) throws IOException {
         this.client = client;
+        this.peer = peer;
+        this.key = key;
         this.withHeader = proxyDestination == null ? null : new ByteBuffer[] {
                 ByteBuffer.wrap(ProxyHeaderEncoder.v2(Transport.UDP, client, proxyDestination)), null};
         this.createdNanos = now;
@@ -136,8 +146,20 @@ final class UdpSession {
     static UdpSession open(InetSocketAddress client, Backend backend, DatagramChannel ch, InetSocketAddress target,
             TokenBucket packetLimit, int responseLimit, String service, InetSocketAddress proxyDestination)
             throws IOException {
+        return open(client, backend, ch, target, packetLimit, responseLimit, service, proxyDestination, null, null);
+    }
+
+    /**
+     * As above, for a datagram from an {@code accept_from} source whose header named {@code client}.
+     *
+     * @param peer the sender, where replies go; null when it is the client
+     * @param key  the session's table key when {@code peer} is set
+     */
+    static UdpSession open(InetSocketAddress client, Backend backend, DatagramChannel ch, InetSocketAddress target,
+            TokenBucket packetLimit, int responseLimit, String service, InetSocketAddress proxyDestination,
+            InetSocketAddress peer, ProxiedKey key) throws IOException {
         return new UdpSession(client, System.nanoTime(), packetLimit, responseLimit, false, 0, service,
-                proxyDestination, backend, ch, target);
+                proxyDestination, backend, ch, target, peer, key);
     }
 
     /** A per-packet session: no leg yet, the first datagram opens one. */
@@ -149,15 +171,26 @@ final class UdpSession {
     /** A per-packet session whose datagrams carry a v2 PROXY header to {@code proxyDestination} (null: none). */
     static UdpSession perPacket(InetSocketAddress client, TokenBucket packetLimit, int responseLimit, int clientHash,
             String service, InetSocketAddress proxyDestination) {
+        return perPacket(client, packetLimit, responseLimit, clientHash, service, proxyDestination, null, null);
+    }
+
+    /** A per-packet session from an {@code accept_from} source ({@code peer}: the sender; null: none). */
+    static UdpSession perPacket(InetSocketAddress client, TokenBucket packetLimit, int responseLimit, int clientHash,
+            String service, InetSocketAddress proxyDestination, InetSocketAddress peer, ProxiedKey key) {
         try {
             return new UdpSession(client, System.nanoTime(), packetLimit, responseLimit, true, clientHash, service,
-                    proxyDestination, null, null, null);
+                    proxyDestination, null, null, null, peer, key);
         } catch (IOException e) {
             throw new AssertionError("no channel, nothing to connect", e);
         }
     }
 
     // ---- sending ----
+
+    /** Where replies go: the sender of the datagrams (the proxy in front, with {@code accept_from}). */
+    InetSocketAddress replyTo() {
+        return peer != null ? peer : client;
+    }
 
     /** Whether every datagram to a backend carries a PROXY header (so none is ever empty). */
     boolean sendsProxyHeader() {
@@ -355,10 +388,13 @@ final class UdpSession {
      * session names every backend it used, comma-separated.
      */
     String accessLine(EndReason reason, long now) {
-        return new StringBuilder(200)
+        StringBuilder line = new StringBuilder(200)
                 .append("access protocol=udp service=").append(service)
-                .append(" client_ip=").append(format(client))
-                .append(" backend=").append(backendIds())
+                .append(" client_ip=").append(format(client));
+        if (peer != null) {
+            line.append(" peer=").append(format(peer));
+        }
+        return line.append(" backend=").append(backendIds())
                 .append(" bytes_sent=").append(bytesToClient)
                 .append(" bytes_received=").append(bytesFromClient)
                 .append(" packets_sent=").append(packetsToClient)

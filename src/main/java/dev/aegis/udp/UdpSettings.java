@@ -1,5 +1,6 @@
 package dev.aegis.udp;
 
+import dev.aegis.config.Cidrs;
 import dev.aegis.traffic.TokenBucket;
 import java.time.Duration;
 import java.util.Objects;
@@ -36,10 +37,13 @@ import java.util.function.Supplier;
  * @param proxyHeader    {@code proxy_protocol.send: v2}: every datagram to a backend starts with a
  *                       v2 {@code DGRAM} header naming the client and the listener's address (v1 has
  *                       no datagram form; the loader refuses it for a service with UDP listeners)
+ * @param acceptFrom     {@code proxy_protocol.accept_from}: every datagram from these senders must
+ *                       start with a v2 header (else it is dropped and counted); the header's
+ *                       source is the client, replies go to the sender. {@link Cidrs#NONE}: off
  */
 public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean accessLog, UdpAdmission admission,
         Supplier<TokenBucket> packetBuckets, int responses, boolean perPacket, String service,
-        boolean proxyHeader) {
+        boolean proxyHeader, Cidrs acceptFrom) {
 
     /** The service name of a {@code proxy:} file. */
     public static final String DEFAULT_SERVICE = "default";
@@ -49,6 +53,7 @@ public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean acce
         Objects.requireNonNull(admission, "admission");
         Objects.requireNonNull(packetBuckets, "packetBuckets");
         Objects.requireNonNull(service, "service");
+        Objects.requireNonNull(acceptFrom, "acceptFrom");
         if (sessionTimeout.isNegative() || sessionTimeout.isZero()) {
             throw new IllegalArgumentException("sessionTimeout must be positive: " + sessionTimeout);
         }
@@ -58,6 +63,14 @@ public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean acce
         if (responses < 0) {
             throw new IllegalArgumentException("responses must be 0 (no limit) or positive: " + responses);
         }
+    }
+
+    /** Settings without {@code accept_from}. */
+    public UdpSettings(Duration sessionTimeout, int maxSessions, boolean accessLog, UdpAdmission admission,
+            Supplier<TokenBucket> packetBuckets, int responses, boolean perPacket, String service,
+            boolean proxyHeader) {
+        this(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, responses, perPacket, service,
+                proxyHeader, Cidrs.NONE);
     }
 
     /** Sticky sessions without a response limit, for the service named {@value #DEFAULT_SERVICE}. */
@@ -79,18 +92,24 @@ public record UdpSettings(Duration sessionTimeout, int maxSessions, boolean acce
     /** These settings with another session mode: {@link #responses()} and {@link #perPacket()}. */
     public UdpSettings withSessionMode(int responses, boolean perPacket) {
         return new UdpSettings(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, responses, perPacket,
-                service, proxyHeader);
+                service, proxyHeader, acceptFrom);
     }
 
     /** These settings for the service named {@code name}. */
     public UdpSettings withService(String name) {
         return new UdpSettings(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, responses, perPacket,
-                name, proxyHeader);
+                name, proxyHeader, acceptFrom);
     }
 
     /** These settings with the v2 PROXY header on every datagram to a backend, or without. */
     public UdpSettings withProxyHeader(boolean on) {
         return new UdpSettings(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, responses, perPacket,
-                service, on);
+                service, on, acceptFrom);
+    }
+
+    /** These settings with {@code accept_from} senders (their datagrams must carry a v2 header). */
+    public UdpSettings withAcceptFrom(Cidrs senders) {
+        return new UdpSettings(sessionTimeout, maxSessions, accessLog, admission, packetBuckets, responses, perPacket,
+                service, proxyHeader, senders);
     }
 }

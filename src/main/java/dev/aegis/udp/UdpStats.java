@@ -25,6 +25,8 @@ package dev.aegis.udp;
  * @param bytesFromClients   payload bytes received from clients
  * @param packetsToClients   replies sent to clients
  * @param bytesToClients     payload bytes sent to clients
+ * @param droppedBadProxyHeader datagrams from {@code accept_from} senders dropped because they did
+ *                           not start with a valid v2 PROXY header
  */
 public record UdpStats(
         int activeSessions,
@@ -41,5 +43,6 @@ public record UdpStats(
         long packetsFromClients,
         long bytesFromClients,
         long packetsToClients,
-        long bytesToClients) {
+        long bytesToClients,
+        long droppedBadProxyHeader) {
 }

@@ -249,14 +249,6 @@ class ConfigErrorsTest {
                                 + "address (a CIDR like 10.0.0.0/8 or ::1/128)"),
                 Arguments.of(serviceWith("    proxy_protocol: {accept_from: \"10.0.0.0/8\"}\n"),
                         "services[0].proxy_protocol.accept_from: expected a list, got \"10.0.0.0/8\""),
-                Arguments.of("""
-                        services:
-                          - name: dns
-                            listen: {udp: "127.0.0.1:8053"}
-                            backends: [{address: "127.0.0.1:53"}]
-                            proxy_protocol: {accept_from: ["127.0.0.1"]}
-                        """, "services[0].proxy_protocol.accept_from: accept_from for UDP listeners: not yet "
-                                + "(this service has a UDP listener)"),
                 Arguments.of(serviceWith("    proxy_protocol: {sent: v2}\n"),
                         "services[0].proxy_protocol.sent: unknown key (did you mean \"send\"?)"),
                 Arguments.of("""

@@ -74,6 +74,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void acceptFromIsAcceptedForAServiceWithAUdpListener() throws ConfigException {
+        LoadedConfig loaded = parse("""
+                services:
+                  - name: dns
+                    listen: {udp: "127.0.0.1:8053"}
+                    backends: [{address: "127.0.0.1:53"}]
+                    proxy_protocol: {accept_from: ["127.0.0.1"], send: v2}
+                """);
+        ProxyProtocolConfig pp = loaded.config().services().get(0).proxyProtocol();
+        assertEquals(List.of("127.0.0.1/32"), pp.acceptFrom().texts());
+        assertEquals(ProxyProtocolConfig.Send.V2, pp.send());
+    }
+
+    @Test
     void fillsHealthCheckDefaultsWhenTheSectionIsPresent() throws ConfigException {
         LoadedConfig loaded = parse("""
                 proxy:

@@ -134,6 +134,49 @@ class UdpAllocationTest {
     }
 
     @Test
+    void acceptFromWithTwoClientsBehindOneSenderAllocatesNothingInSteadyState() throws Exception {
+        UdpListener accepting = new UdpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                EchoBackend.pool(backend), new UdpSettings(Duration.ofSeconds(30), 0, false).withProxyHeader(true)
+                        .withAcceptFrom(dev.aegis.config.Cidrs.parse(java.util.List.of("127.0.0.1/32"))));
+        accepting.start();
+        try (TestClient proxy = new TestClient(accepting.localAddress())) {
+            // two clients the header names, alternating from one sender: the same sender address
+            // every time (the JDK's cache hits), a different session each datagram
+            byte[][] datagrams = {withHeader(new byte[] {10, 0, 0, 1}, 1111, accepting),
+                    withHeader(new byte[] {10, 0, 0, 2}, 2222, accepting)};
+            for (int i = 0; i < WARM_UP; i++) {
+                proxy.send(datagrams[i & 1]);
+                proxy.receive();
+            }
+            long reader0 = threads.getThreadAllocatedBytes(accepting.readerThreadId());
+            long relay0 = threads.getThreadAllocatedBytes(accepting.relayThreadId());
+            for (int i = 0; i < MEASURED; i++) {
+                proxy.send(datagrams[i & 1]);
+                proxy.receive();
+            }
+            double reader = (threads.getThreadAllocatedBytes(accepting.readerThreadId()) - reader0) / (double) MEASURED;
+            double relay = (threads.getThreadAllocatedBytes(accepting.relayThreadId()) - relay0) / (double) MEASURED;
+            System.out.printf("udp allocation, accept_from, two clients behind one sender: reader %.2f B/datagram, "
+                    + "relay %.2f B/datagram%n", reader, relay);
+
+            // The header is peeked into a reused holder and the session found with a reused probe key.
+            assertTrue(reader < 4, "reader thread allocates " + reader + " B per datagram");
+            assertTrue(relay < 4, "relay thread allocates " + relay + " B per datagram");
+            assertEquals(2, accepting.sessionCount());
+        } finally {
+            accepting.close();
+        }
+    }
+
+    private static byte[] withHeader(byte[] clientIp, int clientPort, UdpListener to) throws Exception {
+        byte[] header = dev.aegis.proxyprotocol.ProxyHeaderEncoder.v2(dev.aegis.proxyprotocol.ProxyHeader.Transport.UDP,
+                new InetSocketAddress(InetAddress.getByAddress(clientIp), clientPort), to.localAddress());
+        byte[] all = java.util.Arrays.copyOf(header, header.length + 8);
+        System.arraycopy("measured".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, all, header.length, 8);
+        return all;
+    }
+
+    @Test
     void alternatingClientsCostOnlyTheSenderAddressTheJdkDecodes() throws Exception {
         try (TestClient a = new TestClient(listener.localAddress());
              TestClient b = new TestClient(listener.localAddress())) {
