@@ -46,6 +46,12 @@ import org.slf4j.LoggerFactory;
  * health check, when the backend socket reports an error, when {@link UdpSettings#responses()}
  * replies came back, or when the listener closes; each end writes one access line.
  *
+ * <p>A sender listed in {@code proxy_protocol.accept_from} ({@link UdpSettings#acceptFrom()}) is a
+ * proxy in front: each of its datagrams must start with a PROXY v2 header (else it is dropped and
+ * counted {@code bad_proxy_header}); the header's source is the client, the session is keyed by
+ * sender and client ({@link SessionTable}'s second map, looked up with a reused probe key), and
+ * replies go back to the sender.
+ *
  * <p>With {@link UdpSettings#perPacket()} a client's session is not bound to one backend: every
  * datagram is balanced on its own and leaves through the session's connected channel to the backend
  * picked ({@link BackendLeg}, one per backend used), and every reply still goes to the client. A
