@@ -31,18 +31,15 @@ import org.junit.jupiter.api.Test;
  */
 class AcceptProxyProtocolIT {
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Resources resources = new Resources();
 
     @AfterEach
-    void closeAll() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
+    void closeAll() {
+        resources.close();
     }
 
     private <T extends AutoCloseable> T track(T resource) {
-        resources.add(resource);
-        return resource;
+        return resources.add(resource);
     }
 
     /** The HAProxy section of the README's example, sending {@code option} (send-proxy or send-proxy-v2). */
