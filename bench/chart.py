@@ -10,7 +10,8 @@ import json
 import sys
 from xml.sax.saxutils import escape
 
-COLORS = {"direct": "#8c8c8c", "haproxy": "#3b6fb6", "nginx": "#3a9a4f", "aegis": "#d1495b", "aegis-nolog": "#f0a3a8"}
+COLORS = {"direct": "#8c8c8c", "haproxy": "#3b6fb6", "nginx": "#3a9a4f", "aegis": "#d1495b", "aegis-nolog": "#f0a3a8",
+          "aegis-ppv2": "#9b59b6", "aegis-sni": "#e67e22"}
 SPEED = [
     ("tcp_throughput", "gbps_p1", "TCP 1 stream"),
     ("tcp_throughput", "gbps_p4", "TCP 4 streams"),

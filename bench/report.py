@@ -8,7 +8,7 @@ commands.tsv (proxy, command line), all written by run.sh. Standard library only
 import json
 import sys
 
-PROXY_ORDER = ["direct", "haproxy", "nginx", "aegis", "aegis-nolog"]
+PROXY_ORDER = ["direct", "haproxy", "nginx", "aegis", "aegis-nolog", "aegis-ppv2", "aegis-sni"]
 
 # (scenario, metric, label, better): better is "up" (higher is better), "down", or None for
 # context figures (CPU, errors, loss) that get no ratio.
@@ -128,8 +128,9 @@ def main():
     pairs = []
     if subject:
         pairs = [(subject, b) for b in ("haproxy", "nginx", "direct") if b in proxies]
-        if subject == "aegis" and "aegis-nolog" in proxies:
-            pairs.append(("aegis-nolog", "aegis"))
+        for variant in ("aegis-nolog", "aegis-ppv2", "aegis-sni"):
+            if subject == "aegis" and variant in proxies:
+                pairs.append((variant, "aegis"))
 
     ratios = {f"{a}/{b}": {} for a, b in pairs}
     out = []

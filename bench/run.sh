@@ -10,7 +10,10 @@
 #   WARMUP        seconds of untimed load before the HTTP and UDP measurements (2)
 #   SCENARIOS     comma list (all): tcp_throughput http_keepalive http_close latency_light
 #                 udp_pps idle_conns rss_idle rss_under_load
-#   PROXIES       space list ("direct haproxy nginx aegis"); also aegis-nolog (logging.access_log false)
+#   PROXIES       space list ("direct haproxy nginx aegis"); also aegis-nolog (logging.access_log false),
+#                 aegis-ppv2 (proxy_protocol.send: v2; the HTTP backend skips the header) and
+#                 aegis-sni (one tls_routes route; the plain-HTTP clients are peeked, "not TLS",
+#                 and go to the default pool): what each feature costs against plain aegis
 #   PIN           1: proxy on CPU 0, load and backends on CPU 1; 0: no pinning (1)
 #   IDLE_CONNS    idle connection counts, ascending ("1000 9000"; capped by the fd limit)
 #   UDP_CAP       packet cap of each UDP load run (50000000)
@@ -70,7 +73,8 @@ for s in ${SCENARIOS//,/ }; do
   [[ ",$ALL_SCENARIOS," == *",$s,"* ]] || die "unknown scenario $s (known: $ALL_SCENARIOS)"
 done
 for p in $PROXIES; do
-  case $p in direct|haproxy|nginx|aegis|aegis-nolog) ;; *) die "unknown proxy $p (known: direct haproxy nginx aegis aegis-nolog)" ;; esac
+  case $p in direct|haproxy|nginx|aegis|aegis-nolog|aegis-ppv2|aegis-sni) ;;
+    *) die "unknown proxy $p (known: direct haproxy nginx aegis aegis-nolog aegis-ppv2 aegis-sni)" ;; esac
 done
 [[ $DURATION =~ ^[1-9][0-9]*$ && $LAT_DURATION =~ ^[1-9][0-9]*$ && $WARMUP =~ ^[0-9]+$ ]] \
   || die "DURATION, LAT_DURATION (>= 1) and WARMUP (>= 0) are whole seconds"
@@ -325,6 +329,16 @@ write_aegis() { # DIR BACKEND_PORT...
     echo "    udp: \"127.0.0.1:$PORT_UDP\""
     echo "  backends:"
     for p; do echo "    - address: \"127.0.0.1:$p\""; done
+    if [ "$PX" = aegis-ppv2 ]; then
+      echo "  proxy_protocol:"
+      echo "    send: v2"
+    fi
+    if [ "$PX" = aegis-sni ]; then
+      echo "  tls_routes:"
+      echo "    - server_names: [\"bench.example.com\"]"
+      echo "      backends:"
+      echo "        - address: \"127.0.0.1:$1\""
+    fi
     echo "  load_balancing:"
     echo "    algorithm: round_robin"
     echo "admin:"
@@ -350,7 +364,7 @@ start_proxy() {
   case $PX in
     haproxy) write_haproxy "$dir" "$@"; cmd=(haproxy -db -f "$dir/haproxy.cfg") ;;
     nginx) write_nginx "$dir" "$@"; cmd=(nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log") ;;
-    aegis|aegis-nolog)
+    aegis|aegis-nolog|aegis-ppv2|aegis-sni)
       write_aegis "$dir" "$@"
       GC_LOG=$dir/gc-$group.log
       cmd=(env "AEGIS_JAVA_OPTS=${USER_JAVA_OPTS:+$USER_JAVA_OPTS }-Xlog:gc:file=$GC_LOG" "$REPO/bin/aegis" start -c "$dir/aegis.yaml") ;;
@@ -431,7 +445,9 @@ wrk_run() {
 
 group_http() {
   local rps p50 p99 err
-  start_backend "$WORK/http-$PX.log" "$TOOL" http "$SERVER_LIFETIME" "${BE[0]}"
+  local mode=http
+  [ "$PX" = aegis-ppv2 ] && mode=http-proxied   # reads the PROXY header Aegis sends first
+  start_backend "$WORK/http-$PX.log" "$TOOL" "$mode" "$SERVER_LIFETIME" "${BE[0]}"
   wait_bound tcp "${BE[0]}" 10 "" || { say "http backend did not start"; stop_backends; return; }
   if ! start_proxy http "${BE[0]}"; then put http error start_failed; stop_backends; return; fi
   if wants rss_idle && [ ${#PROXY_PIDS[@]} -gt 0 ]; then

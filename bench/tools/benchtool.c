@@ -3,6 +3,8 @@
  *
  *   benchtool http      LIFETIME_S PORT                 HTTP/1.1 server: 200 + 100-byte body, keep-alive
  *                                                        unless the request says "Connection: close"
+ *   benchtool http-proxied LIFETIME_S PORT              the same, behind a proxy that sends a PROXY header
+ *                                                        (v1 or v2) first on every connection: skipped
  *   benchtool tcp-echo  LIFETIME_S PORT [PORT...]       echoes what it reads (small messages)
  *   benchtool udp-echo  LIFETIME_S PORT                 echoes every datagram to its sender
  *   benchtool udp-load  PORT SESSIONS WINDOW SECONDS MAX_PACKETS
@@ -51,6 +53,7 @@ static _Noreturn void fail(const char *what) {
 static _Noreturn void usage(void) {
     fprintf(stderr,
             "usage: benchtool http LIFETIME_S PORT\n"
+            "       benchtool http-proxied LIFETIME_S PORT\n"
             "       benchtool tcp-echo LIFETIME_S PORT [PORT...]\n"
             "       benchtool udp-echo LIFETIME_S PORT\n"
             "       benchtool udp-load PORT SESSIONS WINDOW SECONDS MAX_PACKETS\n"
@@ -112,7 +115,27 @@ static void accept_all(int ep, int lfd) {
 #define REQ_MAX 2048
 #define BODY_LEN 100
 
-static _Noreturn void http_server(int argc, char **argv) {
+static const char V2_SIGNATURE[12] = "\r\n\r\n\0\r\nQUIT\n";
+
+/*
+ * Length of the PROXY header at the start of buf (v2 binary or v1 text), 0 while it is not
+ * complete yet, -1 when buf does not start with one. Only what a benchmark backend needs: the
+ * header is skipped, not checked.
+ */
+static long proxy_header_length(const char *buf, size_t len) {
+    if (len >= 1 && buf[0] == '\r') {
+        if (len < 16) return 0;
+        if (memcmp(buf, V2_SIGNATURE, sizeof V2_SIGNATURE) != 0) return -1;
+        return 16 + (((unsigned char)buf[14] << 8) | (unsigned char)buf[15]);
+    }
+    if (len >= 1 && buf[0] == 'P') {
+        const char *end = memmem(buf, len, "\r\n", 2);
+        return end ? (long)(end - buf) + 2 : (len > 107 ? -1 : 0);
+    }
+    return len == 0 ? 0 : -1;
+}
+
+static _Noreturn void http_server(int argc, char **argv, int proxied) {
     if (argc != 2) usage();
     alarm((unsigned)atoi(argv[0]));
     char body[BODY_LEN + 1], keep[256], close_[256];
@@ -133,7 +156,9 @@ static _Noreturn void http_server(int argc, char **argv) {
     /* Per connection: the bytes of a request not complete yet (wrk sends one small request at a time). */
     char **pending = calloc(maxfd, sizeof *pending);
     unsigned short *plen = calloc(maxfd, sizeof *plen);
-    if (!pending || !plen) fail("calloc");
+    /* http-proxied: 1 while a connection's PROXY header has not been read in full. */
+    unsigned char *header_due = calloc(maxfd, 1);
+    if (!pending || !plen || !header_due) fail("calloc");
     int ep = epoll_create1(0), lfd = tcp_listener(parse_port(argv[1]));
     watch(ep, lfd, EPOLLIN, LISTENER_TAG | (uint64_t)lfd);
     struct epoll_event evs[256];
@@ -148,12 +173,28 @@ static _Noreturn void http_server(int argc, char **argv) {
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
             int drop = n <= 0 || (size_t)fd >= maxfd;
             if (!drop) {
-                if (!pending[fd] && !(pending[fd] = malloc(REQ_MAX))) fail("malloc");
+                if (!pending[fd]) {
+                    if (!(pending[fd] = malloc(REQ_MAX))) fail("malloc");
+                    header_due[fd] = (unsigned char)proxied;
+                }
                 if (plen[fd] + n > REQ_MAX) {
                     drop = 1;
                 } else {
                     memcpy(pending[fd] + plen[fd], in, (size_t)n);
                     plen[fd] += (unsigned short)n;
+                }
+            }
+            if (!drop && header_due[fd]) {
+                long h = proxy_header_length(pending[fd], plen[fd]);
+                if (h < 0 || h > plen[fd]) {
+                    drop = h < 0 || h > REQ_MAX;   /* no header, or one that cannot fit: refuse */
+                    if (!drop) continue;            /* the rest of a v2 header is still to come */
+                } else if (h > 0) {
+                    memmove(pending[fd], pending[fd] + h, plen[fd] - (size_t)h);
+                    plen[fd] -= (unsigned short)h;
+                    header_due[fd] = 0;
+                } else {
+                    continue;
                 }
             }
             /* Answer every complete request in the buffer. */
@@ -433,7 +474,8 @@ int main(int argc, char **argv) {
     const char *mode = argv[1];
     argc -= 2;
     argv += 2;
-    if (!strcmp(mode, "http")) http_server(argc, argv);
+    if (!strcmp(mode, "http")) http_server(argc, argv, 0);
+    if (!strcmp(mode, "http-proxied")) http_server(argc, argv, 1);
     if (!strcmp(mode, "tcp-echo")) tcp_echo(argc, argv);
     if (!strcmp(mode, "udp-echo")) udp_echo(argc, argv);
     if (!strcmp(mode, "udp-load")) return udp_load(argc, argv);
