@@ -225,4 +225,45 @@ class TlsRoutesApiTest {
         assertEquals(1, listed.get(0).get("backends").size(), "nothing added");
         assertEquals(1, listed.get(1).get("backends").size(), "nothing added");
     }
+
+    /**
+     * The dashboard rendered by a real browser (headless Chromium, its virtual time let run until
+     * the page's first fetch of /status and /health is drawn): each route's backends are rows of
+     * pool {@code tls:<first server name>}, the route's names in the cell's title.
+     */
+    @Test
+    void theDashboardShowsTheRoutePools() throws Exception {
+        assertTrue(CommandLine.available("chromium"), "chromium is installed by .ci/run");
+        echo = new TcpEcho();
+        TcpEcho route = backend();
+        fx = new AdminFixture(dir.resolve("aegis.yaml"), """
+                proxy:
+                  listen: { tcp: "127.0.0.1:0" }
+                  backends: [ { address: "%s" } ]
+                  tls_routes:
+                    - server_names: ["a.test", "*.a.test"]
+                      backends: [ { address: "%s" } ]
+                """.formatted(echo.id(), route.id()), "");
+        Path out = dir.resolve("dom.html");
+        Process chromium = new ProcessBuilder("chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                "--user-data-dir=" + dir.resolve("chromium"), "--virtual-time-budget=10000", "--dump-dom",
+                "http://127.0.0.1:" + fx.admin.address().getPort() + "/dashboard")
+                .redirectOutput(out.toFile()).redirectError(dir.resolve("chromium.log").toFile()).start();
+        try {
+            assertTrue(chromium.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "chromium did not finish");
+        } finally {
+            chromium.destroyForcibly();
+        }
+        String dom = java.nio.file.Files.readString(out);
+        assertTrue(dom.contains("<td>tcp</td><td class=\"l\">" + echo.id() + "</td>"), dom);
+        assertTrue(dom.contains("<td title=\"a.test, *.a.test\">tls:a.test</td><td class=\"l\">" + route.id() + "</td>"), dom);
+    }
+
+    /** Is {@code program} on the PATH? */
+    private static final class CommandLine {
+        static boolean available(String program) throws Exception {
+            Process p = new ProcessBuilder("sh", "-c", "command -v " + program).start();
+            return p.waitFor() == 0;
+        }
+    }
 }
