@@ -212,24 +212,23 @@ final class BackendsHandler {
      * @return that name; adds an error when the name is unknown or that pool does not exist
      */
     private static String pool(ProxyStatus.ServiceStatus service, String name, List<String> errors) {
-        switch (name) {
-            case "tcp":
-                return name;
-            case "udp":
+        return switch (name) {
+            case "tcp" -> name;
+            case "udp" -> {
                 if (service.udpPool().isEmpty()) {
                     errors.add("pool: there is no udp pool (" + (service.name().equals("default") ? "proxy" : service.name())
                             + ".listen.udp is not configured)");
                 }
-                return name;
-            default:
-                for (ProxyStatus.Pool pool : service.tlsPools()) {
-                    if (pool.name().equals(name)) {
-                        return name;
-                    }
+                yield name;
+            }
+            default -> {
+                if (service.tlsPools().stream().noneMatch(pool -> pool.name().equals(name))) {
+                    errors.add("pool: must be " + poolChoices(service) + ", not \"" + name + "\"");
+                    yield "tcp";
                 }
-                errors.add("pool: must be " + poolChoices(service) + ", not \"" + name + "\"");
-                return "tcp";
-        }
+                yield name;
+            }
+        };
     }
 
     /** {@code "tcp" or "udp"}, and the service's TLS route pools when it has any. */
