@@ -459,14 +459,14 @@ public final class Aegis implements ProxyControl, AutoCloseable {
      * the file. @return false when the pool already has that address or does not exist
      */
     @Override
-    public boolean addBackend(String name, boolean udp, BackendConfig backend) {
+    public boolean addBackend(String name, String pool, BackendConfig backend) {
         lifecycle.lock();
         try {
             Service service = services.get(name);
-            boolean added = service != null && service.addBackend(udp, backend);
+            boolean added = service != null && service.addBackend(pool, backend);
             if (added) {
                 log.info("backend added service={} backend={} pool={} weight={}",
-                        name, backend.id(), udp ? "udp" : "tcp", backend.weight());
+                        name, backend.id(), pool, backend.weight());
             }
             return added;
         } finally {
@@ -476,14 +476,14 @@ public final class Aegis implements ProxyControl, AutoCloseable {
 
     /** Removes a backend at run time; its open connections finish. @return false if unknown */
     @Override
-    public boolean removeBackend(String name, boolean udp, String id) {
+    public boolean removeBackend(String name, String pool, String id) {
         lifecycle.lock();
         try {
             Service service = services.get(name);
-            Backend removed = service == null ? null : service.removeBackend(udp, id);
+            Backend removed = service == null ? null : service.removeBackend(pool, id);
             if (removed != null) {
                 log.info("backend removed service={} backend={} pool={} active={}",
-                        name, id, udp ? "udp" : "tcp", removed.activeConnections());
+                        name, id, pool, removed.activeConnections());
             }
             return removed != null;
         } finally {

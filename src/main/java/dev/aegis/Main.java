@@ -129,7 +129,7 @@ public final class Main {
     private static void usage(PrintStream s) {
         s.println("usage: aegis start|check|reload|status|health [-c FILE]");
         s.println("       aegis drain|resume [--service NAME] [-c FILE]");
-        s.println("       aegis backends [--service NAME] [add ADDR [-w N] [--udp] | remove ADDR [--udp]] [-c FILE]");
+        s.println("       aegis backends [--service NAME] [add ADDR [-w N] [--udp | --pool P] | remove ADDR [--udp | --pool P]] [-c FILE]");
         s.println("       aegis demo | version");
     }
 

@@ -418,9 +418,12 @@ public final class Service {
         unwatchTls(Set.of());
     }
 
-    /** Adds a backend at run time (admin API). @return false when the address is already in the pool */
-    boolean addBackend(boolean udp, BackendConfig backend) {
-        BackendPool pool = udp ? udpPool : tcpPool;
+    /**
+     * Adds a backend at run time (admin API) to {@code tcp}, {@code udp} or a TLS route's pool.
+     * @return false when the address is already in the pool, or there is no such pool
+     */
+    boolean addBackend(String poolName, BackendConfig backend) {
+        BackendPool pool = pool(poolName);
         if (pool == null) {
             return false;
         }
@@ -432,13 +435,25 @@ public final class Service {
     }
 
     /** Removes a backend at run time; its open connections finish. @return the backend or null */
-    Backend removeBackend(boolean udp, String id) {
-        BackendPool pool = udp ? udpPool : tcpPool;
+    Backend removeBackend(String poolName, String id) {
+        BackendPool pool = pool(poolName);
         Backend removed = pool == null ? null : pool.remove(id);
         if (removed != null) {
             watchHealth();
         }
         return removed;
+    }
+
+    /**
+     * The pool of that name: {@code tcp}, {@code udp} (null without one), or a route of the current
+     * config's {@code tls_routes} by its pool name (the map keeps only those); null for any other.
+     */
+    private BackendPool pool(String name) {
+        return switch (name) {
+            case "tcp" -> tcpPool;
+            case "udp" -> udpPool;
+            default -> name.startsWith(TlsRouteConfig.POOL_PREFIX) ? tlsPools.get(name) : null;
+        };
     }
 
     /** Timeouts of TCP connections and retired listeners. Housekeeping thread. */

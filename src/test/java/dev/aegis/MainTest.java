@@ -130,7 +130,7 @@ class MainTest {
     void aMissingWeightIsNamedAsSuch() {
         Result missing = run("backends", "add", "127.0.0.1:3000", "-w");
         assertEquals("aegis: backends add: -w needs a weight, e.g. -w 50"
-                + " (usage: aegis backends add ADDR [-w N] [--udp] [--service NAME] [-c FILE])", missing.err().strip());
+                + " (usage: aegis backends add ADDR [-w N] [--udp | --pool P] [--service NAME] [-c FILE])", missing.err().strip());
         Result notANumber = run("backends", "add", "127.0.0.1:3000", "-w", "abc");
         assertTrue(notANumber.err().startsWith("aegis: backends add: -w needs a whole number, got \"abc\""),
                 notANumber.err());

@@ -107,18 +107,17 @@ final class BackendsHandler {
         int weight = integer(body, "weight", BackendConfig.DEFAULT_WEIGHT, BackendConfig.MAX_WEIGHT, errors);
         int maxConnections = integer(body, "max_connections", 0, Integer.MAX_VALUE, errors);
         JsonNode poolNode = body.get("pool");
-        boolean udp = false;
+        String poolName = "tcp";
         if (poolNode != null && !poolNode.isNull() && !poolNode.isTextual()) {
-            errors.add("pool: must be \"tcp\" or \"udp\", not " + poolNode);
+            errors.add("pool: must be " + poolChoices(service) + ", not " + poolNode);
         } else if (poolNode != null && !poolNode.isNull()) {
-            udp = pool(service, poolNode.textValue(), errors);
+            poolName = pool(service, poolNode.textValue(), errors);
         }
         if (!errors.isEmpty()) {
             throw new ApiException(400, "invalid backend: " + errors.get(0), errors);
         }
-        String poolName = udp ? "udp" : "tcp";
         BackendConfig backend = new BackendConfig(address, weight, maxConnections, Optional.empty());
-        if (!control.addBackend(service.name(), udp, backend)) {
+        if (!control.addBackend(service.name(), poolName, backend)) {
             throw new ApiException(409, "backend " + backend.id() + " is already in the " + poolName + " pool"
                     + (status.get().services().size() > 1 ? " of service " + service.name() : ""));
         }
@@ -132,11 +131,14 @@ final class BackendsHandler {
         return new Reply(201, reply);
     }
 
-    /** {@code DELETE /backends/{address}[?pool=udp]}: 200 removed (its open connections finish), 404 unknown. */
+    /**
+     * {@code DELETE /backends/{address}[?pool=udp|tls:NAME]}: 200 removed (its open connections
+     * finish), 404 unknown.
+     */
     Reply remove(ApiRequest request) {
         List<String> errors = new ArrayList<>();
         ProxyStatus.ServiceStatus service = ServiceChoice.pick(status.get(), request.query("service"));
-        boolean udp = pool(service, request.query("pool").orElse("tcp"), errors);
+        String poolName = pool(service, request.query("pool").orElse("tcp"), errors);
         if (!errors.isEmpty()) {
             throw new ApiException(400, errors.get(0), errors);
         }
@@ -150,8 +152,7 @@ final class BackendsHandler {
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "invalid address \"" + request.pathTail() + "\": " + e.getMessage());
         }
-        String poolName = udp ? "udp" : "tcp";
-        if (!control.removeBackend(service.name(), udp, id)) {
+        if (!control.removeBackend(service.name(), poolName, id)) {
             throw new ApiException(404, "no backend " + id + " in the " + poolName + " pool"
                     + (status.get().services().size() > 1 ? " of service " + service.name() : ""));
         }
@@ -204,21 +205,41 @@ final class BackendsHandler {
         return node.intValue();
     }
 
-    /** @return true for the UDP pool; adds an error when the name is unknown or that pool does not exist */
-    private static boolean pool(ProxyStatus.ServiceStatus service, String name, List<String> errors) {
+    /**
+     * The pool a request names: {@code tcp}, {@code udp}, or one of the service's TLS route pools
+     * by the name the API lists it under ({@code tls:<first server name>}, SPEC §10).
+     *
+     * @return that name; adds an error when the name is unknown or that pool does not exist
+     */
+    private static String pool(ProxyStatus.ServiceStatus service, String name, List<String> errors) {
         return switch (name) {
-            case "tcp" -> false;
+            case "tcp" -> name;
             case "udp" -> {
                 if (service.udpPool().isEmpty()) {
                     errors.add("pool: there is no udp pool (" + (service.name().equals("default") ? "proxy" : service.name())
                             + ".listen.udp is not configured)");
                 }
-                yield true;
+                yield name;
             }
             default -> {
-                errors.add("pool: must be \"tcp\" or \"udp\", not \"" + name + "\"");
-                yield false;
+                if (service.tlsPools().stream().noneMatch(pool -> pool.name().equals(name))) {
+                    errors.add("pool: must be " + poolChoices(service) + ", not \"" + name + "\"");
+                    yield "tcp";
+                }
+                yield name;
             }
         };
+    }
+
+    /** {@code "tcp" or "udp"}, and the service's TLS route pools when it has any. */
+    private static String poolChoices(ProxyStatus.ServiceStatus service) {
+        if (service.tlsPools().isEmpty()) {
+            return "\"tcp\" or \"udp\"";
+        }
+        StringBuilder b = new StringBuilder("\"tcp\", \"udp\" or a TLS route's pool (");
+        for (int i = 0; i < service.tlsPools().size(); i++) {
+            b.append(i == 0 ? "" : ", ").append('"').append(service.tlsPools().get(i).name()).append('"');
+        }
+        return b.append(')').toString();
     }
 }

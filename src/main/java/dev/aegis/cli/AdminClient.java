@@ -29,6 +29,8 @@ import java.util.Map;
  * by the config file, printed for a person rather than as JSON. With several services (SPEC §9)
  * {@code status} and {@code health} show a section per service and {@code backends} a SERVICE
  * column; {@code --service NAME} picks the service of {@code backends} and {@code drain}/{@code resume}.
+ * The pools of TLS routes (SPEC §10) show as rows of pool {@code tls:<first server name>}, and
+ * {@code backends add|remove --pool tls:NAME} changes one.
  * Exit codes follow SPEC §2: 0 ok, 1 when the instance cannot be reached or refused the request
  * (a rejected reload, a down pool, a mutation that names no service where several run).
  */
@@ -104,15 +106,16 @@ public final class AdminClient {
      * @param action  for backends: list, add or remove; else empty
      * @param address the backend that add or remove names, else empty
      * @param weight  the weight of add (100 unless given)
-     * @param pool    tcp or udp
+     * @param pool    tcp, udp ({@code --udp}) or a TLS route's pool ({@code --pool tls:NAME})
      * @param service the service that {@code --service} names (SPEC §9), empty for none: backends
      *                and drain/resume; the admin API wants it when several services run
      */
     public record Command(String name, String action, String address, int weight, String pool, String service) {
 
-        private static final String BACKENDS = "aegis backends [--service NAME] [add ADDR [-w N] [--udp] | remove ADDR [--udp]] [-c FILE]";
-        private static final String ADD = "aegis backends add ADDR [-w N] [--udp] [--service NAME] [-c FILE]";
-        private static final String REMOVE = "aegis backends remove ADDR [--udp] [--service NAME] [-c FILE]";
+        private static final String BACKENDS =
+                "aegis backends [--service NAME] [add ADDR [-w N] [--udp | --pool P] | remove ADDR [--udp | --pool P]] [-c FILE]";
+        private static final String ADD = "aegis backends add ADDR [-w N] [--udp | --pool P] [--service NAME] [-c FILE]";
+        private static final String REMOVE = "aegis backends remove ADDR [--udp | --pool P] [--service NAME] [-c FILE]";
 
         /** @param args what follows the command name, {@code -c FILE} removed */
         public static Command parse(String name, List<String> args) throws UsageError {
@@ -160,6 +163,13 @@ public final class AdminClient {
                 String option = args.get(i);
                 if (option.equals("--udp")) {
                     pool = "udp";
+                } else if (option.equals("--pool")) {
+                    // tcp, udp or tls:NAME; the API says whether the service has that pool
+                    if (i + 1 >= args.size() || args.get(i + 1).isEmpty() || args.get(i + 1).startsWith("-")) {
+                        throw new UsageError("backends " + action + ": --pool needs a pool, e.g. --pool tls:api.example.com",
+                                usage);
+                    }
+                    pool = args.get(++i);
                 } else if (option.equals("--service")) {
                     service = serviceName("backends " + action, args, ++i, usage);
                 } else if (action.equals("add") && (option.equals("-w") || option.equals("--weight"))) {
@@ -266,23 +276,35 @@ public final class AdminClient {
         String status = a.body.path("status").asText("unknown");
         out.println("status: " + status);
         JsonNode services = a.body.path("services");
+        int width = 4; // "tcp " and "udp ", wider for the pool names of TLS routes
+        for (JsonNode h : services) {
+            for (Map.Entry<String, JsonNode> route : h.path("tls_routes").properties()) {
+                width = Math.max(width, route.getKey().length());
+            }
+        }
         if (services.size() > 1) {
             for (Map.Entry<String, JsonNode> service : services.properties()) {
                 JsonNode h = service.getValue();
                 out.println("service " + service.getKey() + ": " + h.path("status").asText("unknown"));
-                printHealthPool("tcp", h.path("backends"));
-                printHealthPool("udp", h.path("udp_backends"));
+                printHealthPools(h, width);
             }
         } else {
-            printHealthPool("tcp", a.body.path("backends"));
-            printHealthPool("udp", a.body.path("udp_backends"));
+            printHealthPools(a.body, width);
         }
         return a.status == 200 ? OK : FAILED;
     }
 
-    private void printHealthPool(String pool, JsonNode backends) {
+    private void printHealthPools(JsonNode health, int width) {
+        printHealthPool("tcp", health.path("backends"), width);
+        printHealthPool("udp", health.path("udp_backends"), width);
+        for (Map.Entry<String, JsonNode> route : health.path("tls_routes").properties()) {
+            printHealthPool(route.getKey(), route.getValue(), width);
+        }
+    }
+
+    private void printHealthPool(String pool, JsonNode backends, int width) {
         for (Map.Entry<String, JsonNode> e : backends.properties()) {
-            out.printf("  %-4s %-28s %s%n", pool, e.getKey(), e.getValue().asBoolean() ? "up" : "DOWN");
+            out.printf("  %-" + width + "s %-28s %s%n", pool, e.getKey(), e.getValue().asBoolean() ? "up" : "DOWN");
         }
     }
 
@@ -304,7 +326,8 @@ public final class AdminClient {
             out.printf("connections: %d active, %d total; udp sessions: %d%n",
                     s.path("active_connections").asLong(), s.path("total_connections").asLong(),
                     s.path("udp_sessions").asLong());
-            printBackends(one.path("backends"), one.path("udp_backends"), "circuit", "total_connections", "failures");
+            printBackends(one.path("backends"), one.path("udp_backends"), one.path("tls_routes"),
+                    "circuit", "total_connections", "failures");
             return OK;
         }
         out.printf("services: %d; connections: %d active, %d total; udp sessions: %d%n", services.size(),
@@ -324,7 +347,8 @@ public final class AdminClient {
             boolean tcpListens = !l.path("tcp").isNull() && !l.path("tcp").isMissingNode();
             JsonNode none = JSON.createArrayNode();
             printBackends(tcpListens || !udpListens ? one.path("backends") : none,
-                    udpListens ? one.path("udp_backends") : none, "circuit", "total_connections", "failures");
+                    udpListens ? one.path("udp_backends") : none, one.path("tls_routes"),
+                    "circuit", "total_connections", "failures");
         }
         return OK;
     }
@@ -388,7 +412,7 @@ public final class AdminClient {
             if (a.status != 200) {
                 return failed(a);
             }
-            printBackends(a.body.path("backends"), a.body.path("udp_backends"),
+            printBackends(a.body.path("backends"), a.body.path("udp_backends"), a.body.path("tls_routes"),
                     "circuit_state", "total_requests", "failed_requests");
             return OK;
         }
@@ -417,53 +441,67 @@ public final class AdminClient {
         if (!service.isEmpty()) {
             query.add("service=" + encode(service));
         }
-        if (command.pool().equals("udp")) {
-            query.add("pool=udp");
+        if (!command.pool().equals("tcp")) {
+            query.add("pool=" + encode(command.pool()));
         }
         Answer a = call("DELETE", "backends/" + encode(address) + (query.isEmpty() ? "" : "?" + String.join("&", query)), null);
         if (a.status == 200) {
-            out.println("removed " + address + (service.isEmpty() ? "" : " from service " + service)
+            out.println("removed " + address + (command.pool().equals("tcp") ? "" : " from pool " + command.pool())
+                    + (service.isEmpty() ? "" : (command.pool().equals("tcp") ? " from" : " of") + " service " + service)
                     + "; its open connections finish");
             return OK;
         }
         return failed(a);
     }
 
+    /** One line of the backends table: its pool, its service (null: none named) and the backend's fields. */
+    private record Row(String pool, String service, JsonNode backend) {
+    }
+
     /**
      * The backends table. Rows that carry a {@code service} (the list of every service's backends,
-     * SPEC §9) get a SERVICE column in front; without one the table is the one of SPEC §5.
+     * SPEC §9) get a SERVICE column in front; without one the table is the one of SPEC §5. The
+     * pools of {@code routes} (a service's {@code tls_routes}) follow, one row per backend with the
+     * route's pool name; the POOL column widens to fit it.
      */
-    private void printBackends(JsonNode tcp, JsonNode udp, String circuitKey, String totalKey, String failuresKey) {
-        int serviceWidth = 0;
-        for (JsonNode pool : List.of(tcp, udp)) {
-            for (JsonNode b : pool) {
-                if (b.has("service")) {
-                    serviceWidth = Math.max(Math.max(serviceWidth, "SERVICE".length()), b.path("service").asText().length());
-                }
-            }
-        }
-        String service = serviceWidth == 0 ? "" : "%-" + serviceWidth + "s ";
-        String head = String.format("%-4s %-28s %6s %-7s %-9s %7s %9s %8s",
-                "POOL", "BACKEND", "WEIGHT", "HEALTHY", "CIRCUIT", "ACTIVE", "TOTAL", "FAILURES");
-        out.println(serviceWidth == 0 ? head : String.format(service, "SERVICE") + head);
-        List<Map.Entry<String, JsonNode>> rows = new ArrayList<>();
+    private void printBackends(JsonNode tcp, JsonNode udp, JsonNode routes,
+            String circuitKey, String totalKey, String failuresKey) {
+        List<Row> rows = new ArrayList<>();
         for (JsonNode b : tcp) {
-            rows.add(Map.entry("tcp", b));
+            rows.add(new Row("tcp", b.has("service") ? b.path("service").asText() : null, b));
         }
         for (JsonNode b : udp) {
-            rows.add(Map.entry("udp", b));
+            rows.add(new Row("udp", b.has("service") ? b.path("service").asText() : null, b));
         }
-        if (serviceWidth > 0) {
-            // a service's rows together, services in the API's order, tcp before udp within each
-            List<String> order = rows.stream().map(r -> r.getValue().path("service").asText()).distinct().toList();
-            rows.sort(Comparator.comparingInt(r -> order.indexOf(r.getValue().path("service").asText())));
-        }
-        for (Map.Entry<String, JsonNode> row : rows) {
-            JsonNode b = row.getValue();
-            if (serviceWidth > 0) {
-                out.printf(service, b.path("service").asText("-"));
+        for (JsonNode route : routes) {
+            for (JsonNode b : route.path("backends")) {
+                rows.add(new Row(route.path("pool").asText(), route.has("service") ? route.path("service").asText() : null, b));
             }
-            out.printf("%-4s %-28s %6d %-7s %-9s %7d %9d %8d%n", row.getKey(), b.path("address").asText(),
+        }
+        int serviceWidth = 0;
+        int poolWidth = 4;
+        for (Row r : rows) {
+            if (r.service() != null) {
+                serviceWidth = Math.max(Math.max(serviceWidth, "SERVICE".length()), r.service().length());
+            }
+            poolWidth = Math.max(poolWidth, r.pool().length());
+        }
+        String service = serviceWidth == 0 ? "" : "%-" + serviceWidth + "s ";
+        String pool = "%-" + poolWidth + "s ";
+        String head = String.format(pool + "%-28s %6s %-7s %-9s %7s %9s %8s",
+                "POOL", "BACKEND", "WEIGHT", "HEALTHY", "CIRCUIT", "ACTIVE", "TOTAL", "FAILURES");
+        out.println(serviceWidth == 0 ? head : String.format(service, "SERVICE") + head);
+        if (serviceWidth > 0) {
+            // a service's rows together, services in the API's order, tcp, udp, then routes within each
+            List<String> order = rows.stream().map(r -> String.valueOf(r.service())).distinct().toList();
+            rows.sort(Comparator.comparingInt(r -> order.indexOf(String.valueOf(r.service()))));
+        }
+        for (Row row : rows) {
+            JsonNode b = row.backend();
+            if (serviceWidth > 0) {
+                out.printf(service, row.service() == null ? "-" : row.service());
+            }
+            out.printf(pool + "%-28s %6d %-7s %-9s %7d %9d %8d%n", row.pool(), b.path("address").asText(),
                     b.path("weight").asInt(), b.path("healthy").asBoolean() ? "yes" : "NO",
                     b.path(circuitKey).asText(), b.path("active_connections").asLong(),
                     b.path(totalKey).asLong(), b.path(failuresKey).asLong());

@@ -13,6 +13,9 @@ import java.util.Locale;
  */
 public record TlsRouteConfig(List<String> serverNames, List<BackendConfig> backends) {
 
+    /** What every route pool's name starts with. */
+    public static final String POOL_PREFIX = "tls:";
+
     public TlsRouteConfig {
         serverNames = List.copyOf(serverNames);
         backends = List.copyOf(backends);
@@ -20,6 +23,6 @@ public record TlsRouteConfig(List<String> serverNames, List<BackendConfig> backe
 
     /** The route's pool name in the admin API and metrics: {@code tls:} and its first server name, lower case. */
     public String poolName() {
-        return "tls:" + serverNames.get(0).toLowerCase(Locale.ROOT);
+        return POOL_PREFIX + serverNames.get(0).toLowerCase(Locale.ROOT);
     }
 }

@@ -21,18 +21,20 @@ public interface ProxyControl {
     boolean setDraining(String service, boolean draining);
 
     /**
-     * Adds a backend to a service's TCP or UDP pool until the next reload.
+     * Adds a backend to one of a service's pools until the next reload.
      *
+     * @param pool {@code tcp}, {@code udp}, or a TLS route's pool ({@code tls:<first server name>})
      * @return false when the pool already has that address, or the service or pool does not exist
      */
-    boolean addBackend(String service, boolean udp, BackendConfig backend);
+    boolean addBackend(String service, String pool, BackendConfig backend);
 
     /**
      * Removes a backend; its open connections finish.
      *
+     * @param pool as for {@link #addBackend}
      * @return false if the service or its pool has no such backend
      */
-    boolean removeBackend(String service, boolean udp, String id);
+    boolean removeBackend(String service, String pool, String id);
 
     /** The outcome of a reload: the new generation, or every error with nothing changed. */
     record ReloadResult(boolean ok, long generation, java.util.List<String> errors, java.util.List<String> warnings) {

@@ -3,14 +3,24 @@ package dev.aegis.admin;
 import static dev.aegis.admin.AdminFixture.json;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.testsupport.TcpEcho;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +37,7 @@ class TlsRoutesApiTest {
 
     private AdminFixture fx;
     private TcpEcho echo;
+    private final List<TcpEcho> more = new java.util.ArrayList<>();
 
     @AfterEach
     void tearDown() throws Exception {
@@ -35,6 +46,40 @@ class TlsRoutesApiTest {
         }
         if (echo != null) {
             echo.close();
+        }
+        for (TcpEcho e : more) {
+            e.close();
+        }
+    }
+
+    private TcpEcho backend() throws Exception {
+        TcpEcho e = new TcpEcho();
+        more.add(e);
+        return e;
+    }
+
+    /** The first flight of a TLS client (the JDK's) naming {@code serverName}. */
+    private static byte[] clientHello(String serverName) throws Exception {
+        SSLEngine engine = SSLContext.getDefault().createSSLEngine(serverName, 443);
+        engine.setUseClientMode(true);
+        SSLParameters p = engine.getSSLParameters();
+        p.setServerNames(List.of(new SNIHostName(serverName)));
+        engine.setSSLParameters(p);
+        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.wrap(ByteBuffer.allocate(0), out);
+        out.flip();
+        byte[] hello = new byte[out.remaining()];
+        out.get(hello);
+        return hello;
+    }
+
+    /** One connection through the proxy that sends {@code hello}: the echo comes back unchanged. */
+    private void sendHello(byte[] hello) throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), fx.tcpPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(hello);
+            s.shutdownOutput();
+            assertArrayEquals(hello, s.getInputStream().readAllBytes());
         }
     }
 
@@ -107,5 +152,118 @@ class TlsRoutesApiTest {
         assertEquals("tls:a.test", all.get("tls_routes").get(0).get("pool").asText());
         assertFalse(json(fx.get("/backends?service=plain")).has("tls_routes"), "no routes, no key: the shape as before");
         assertEquals("tls:a.test", json(fx.get("/backends?service=web")).get("tls_routes").get(0).get("pool").asText());
+    }
+
+    @Test
+    void aBackendAddedToARoutePoolAtRunTimeTakesItsShareAndLeavesWhenRemoved() throws Exception {
+        TcpEcho fallback = backend();
+        TcpEcho a = backend();
+        TcpEcho b = backend();
+        fx = new AdminFixture(dir.resolve("aegis.yaml"), """
+                proxy:
+                  listen: { tcp: "127.0.0.1:0" }
+                  backends: [ { address: "%s" } ]
+                  tls_routes:
+                    - server_names: ["a.test", "*.a.test"]
+                      backends: [ { address: "%s" } ]
+                """.formatted(fallback.id(), a.id()), "");
+
+        HttpResponse<String> r = fx.post("/backends", "{\"address\":\"" + b.id() + "\",\"pool\":\"tls:a.test\"}");
+        assertEquals(201, r.statusCode(), r.body());
+        assertEquals("tls:a.test", json(r).get("pool").asText());
+        JsonNode route = json(fx.get("/backends")).get("tls_routes").get(0);
+        assertEquals(2, route.get("backends").size(), route.toString());
+        assertEquals(b.id(), route.get("backends").get(1).get("address").asText());
+        assertEquals(1, json(fx.get("/backends")).get("backends").size(), "the default pool is unchanged");
+
+        byte[] hello = clientHello("a.test");
+        for (int i = 0; i < 4; i++) {
+            sendHello(hello);
+        }
+        assertEquals(2, a.accepted.get(), "round robin over the route's two backends");
+        assertEquals(2, b.accepted.get(), "round robin over the route's two backends");
+        assertEquals(0, fallback.accepted.get());
+
+        r = fx.post("/backends", "{\"address\":\"" + b.id() + "\",\"pool\":\"tls:a.test\"}");
+        assertEquals(409, r.statusCode(), r.body());
+        assertTrue(json(r).get("error").asText().contains("tls:a.test pool"), r.body());
+
+        r = fx.delete("/backends/" + b.id() + "?pool=tls:a.test");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("tls:a.test", json(r).get("pool").asText());
+        for (int i = 0; i < 2; i++) {
+            sendHello(hello);
+        }
+        assertEquals(4, a.accepted.get(), "the removed backend takes no new connection");
+        assertEquals(2, b.accepted.get());
+        assertEquals(404, fx.delete("/backends/" + b.id() + "?pool=tls:a.test").statusCode());
+    }
+
+    @Test
+    void aPoolThatIsNoRouteOfTheServiceIs400NamingTheRoutePools() throws Exception {
+        echo = new TcpEcho();
+        fx = new AdminFixture(dir.resolve("aegis.yaml"), """
+                proxy:
+                  listen: { tcp: "127.0.0.1:0" }
+                  backends: [ { address: "%s" } ]
+                  tls_routes:
+                    - server_names: ["a.test", "*.a.test"]
+                      backends: [ { address: "%s" } ]
+                    - server_names: ["b.test"]
+                      backends: [ { address: "%s" } ]
+                """.formatted(echo.id(), echo.id(), echo.id()), "");
+        // a route's pool is named by its first server name only, as GET /backends lists it
+        for (String pool : List.of("tls:nope.test", "tls:*.a.test", "tls:")) {
+            HttpResponse<String> r = fx.post("/backends", "{\"address\":\"127.0.0.1:9\",\"pool\":\"" + pool + "\"}");
+            assertEquals(400, r.statusCode(), r.body());
+            assertEquals("pool: must be \"tcp\", \"udp\" or a TLS route's pool (\"tls:a.test\", \"tls:b.test\"), not \""
+                    + pool + "\"", json(r).get("errors").get(0).asText(), r.body());
+        }
+        HttpResponse<String> r = fx.delete("/backends/" + echo.id() + "?pool=tls:nope.test");
+        assertEquals(400, r.statusCode(), r.body());
+        JsonNode listed = json(fx.get("/backends")).get("tls_routes");
+        assertEquals(1, listed.get(0).get("backends").size(), "nothing added");
+        assertEquals(1, listed.get(1).get("backends").size(), "nothing added");
+    }
+
+    /**
+     * The dashboard rendered by a real browser (headless Chromium, its virtual time let run until
+     * the page's first fetch of /status and /health is drawn): each route's backends are rows of
+     * pool {@code tls:<first server name>}, the route's names in the cell's title.
+     */
+    @Test
+    void theDashboardShowsTheRoutePools() throws Exception {
+        assertTrue(CommandLine.available("chromium"), "chromium is installed by .ci/run");
+        echo = new TcpEcho();
+        TcpEcho route = backend();
+        fx = new AdminFixture(dir.resolve("aegis.yaml"), """
+                proxy:
+                  listen: { tcp: "127.0.0.1:0" }
+                  backends: [ { address: "%s" } ]
+                  tls_routes:
+                    - server_names: ["a.test", "*.a.test"]
+                      backends: [ { address: "%s" } ]
+                """.formatted(echo.id(), route.id()), "");
+        Path out = dir.resolve("dom.html");
+        Process chromium = new ProcessBuilder("chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                "--user-data-dir=" + dir.resolve("chromium"), "--virtual-time-budget=10000", "--dump-dom",
+                "http://127.0.0.1:" + fx.admin.address().getPort() + "/dashboard")
+                .redirectOutput(out.toFile()).redirectError(dir.resolve("chromium.log").toFile()).start();
+        try {
+            assertTrue(chromium.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "chromium did not finish");
+        } finally {
+            chromium.destroyForcibly();
+        }
+        String dom = java.nio.file.Files.readString(out);
+        assertTrue(dom.contains("<td>tcp</td><td class=\"l\">" + echo.id() + "</td>"), dom);
+        assertTrue(dom.contains("<td title=\"a.test, *.a.test\">tls:a.test</td><td class=\"l\">" + route.id() + "</td>"), dom);
+    }
+
+    /** Is {@code program} on the PATH? */
+    private static final class CommandLine {
+        static boolean available(String program) throws Exception {
+            Process p = new ProcessBuilder("sh", "-c", "command -v " + program).start();
+            return p.waitFor() == 0;
+        }
     }
 }

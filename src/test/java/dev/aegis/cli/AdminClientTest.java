@@ -284,4 +284,115 @@ class AdminClientTest {
             }
         }
     }
+
+    @Test
+    void poolIsAnOptionOfBackendsAddAndRemove() throws Exception {
+        assertEquals(new AdminClient.Command("backends", "add", "10.0.0.1:443", 100, "tls:api.example.com", ""),
+                AdminClient.Command.parse("backends", List.of("add", "10.0.0.1:443", "--pool", "tls:api.example.com")));
+        assertEquals(new AdminClient.Command("backends", "remove", "10.0.0.1:443", 100, "tls:a.test", "web"),
+                AdminClient.Command.parse("backends", List.of("--service", "web", "remove", "10.0.0.1:443", "--pool", "tls:a.test")));
+        var missing = assertThrows(AdminClient.UsageError.class,
+                () -> AdminClient.Command.parse("backends", List.of("add", "10.0.0.1:443", "--pool")));
+        assertTrue(missing.getMessage().startsWith("backends add: --pool needs a pool"), missing.getMessage());
+        assertThrows(AdminClient.UsageError.class,
+                () -> AdminClient.Command.parse("backends", List.of("remove", "10.0.0.1:443", "--pool", "--udp")));
+    }
+
+    private static String routes(TcpEcho fallback, TcpEcho route) {
+        return """
+                services:
+                  - name: plain
+                    listen: { tcp: "127.0.0.1:0" }
+                    backends: [ { address: "%s" } ]
+                  - name: web
+                    listen: { tcp: "127.0.0.1:0" }
+                    backends: [ { address: "%s" } ]
+                    tls_routes:
+                      - server_names: ["api.example.com", "*.api.example.com"]
+                        backends: [ { address: "%s" } ]
+                """.formatted(fallback.id(), fallback.id(), route.id());
+    }
+
+    private static List<String> routeIds(Aegis aegis) {
+        return aegis.status().service("web").orElseThrow().tlsPools().get(0).backends().stream()
+                .map(ProxyStatus.Backend::id).toList();
+    }
+
+    @Test
+    void statusHealthAndBackendsShowTheTlsRoutePools() throws Exception {
+        try (TcpEcho fallback = new TcpEcho(); TcpEcho route = new TcpEcho();
+             Aegis aegis = start(routes(fallback, route)); AdminServer admin = adminOf(aegis)) {
+            String row = String.format("%-19s %-28s", "tls:api.example.com", route.id());
+
+            Printed backends = run(admin, "backends");
+            assertEquals(0, backends.code(), backends.err());
+            List<String> lines = backends.out().lines().toList();
+            assertTrue(lines.get(0).startsWith("SERVICE POOL                BACKEND"), backends.out());
+            assertTrue(lines.contains(lines.stream().filter(l -> l.startsWith("web     " + row)).findFirst()
+                    .orElseThrow(() -> new AssertionError(backends.out()))), backends.out());
+            assertEquals(4, lines.size(), "a header, two default pools and the route: " + backends.out());
+
+            Printed one = run(admin, "backends", "--service", "web");
+            assertTrue(one.out().lines().anyMatch(l -> l.startsWith(row)), one.out());
+            assertTrue(one.out().startsWith("POOL                BACKEND"), one.out());
+
+            Printed status = run(admin, "status");
+            assertEquals(0, status.code(), status.err());
+            int web = status.out().indexOf("service web: ");
+            assertTrue(web > 0, status.out());
+            assertTrue(status.out().lines().anyMatch(l -> l.startsWith(row)), status.out());
+            assertTrue(status.out().indexOf(row) > web, status.out());
+
+            Printed health = run(admin, "health");
+            assertEquals(0, health.code(), health.err());
+            assertTrue(health.out().lines().anyMatch(l -> l.equals("  " + row + " up")), health.out());
+        }
+    }
+
+    @Test
+    void oneServiceShowsItsRoutePoolsToo() throws Exception {
+        try (TcpEcho fallback = new TcpEcho(); TcpEcho route = new TcpEcho();
+             Aegis aegis = start("""
+                     proxy:
+                       listen: { tcp: "127.0.0.1:0" }
+                       backends: [ { address: "%s" } ]
+                       tls_routes:
+                         - server_names: ["a.test"]
+                           backends: [ { address: "%s" } ]
+                     """.formatted(fallback.id(), route.id()));
+             AdminServer admin = adminOf(aegis)) {
+            String row = String.format("%-10s %-28s", "tls:a.test", route.id());
+            for (String command : List.of("status", "backends")) {
+                Printed p = run(admin, command);
+                assertEquals(0, p.code(), p.err());
+                assertTrue(p.out().lines().anyMatch(l -> l.startsWith(String.format("%-10s %-28s", "tcp", fallback.id()))), p.out());
+                assertTrue(p.out().lines().anyMatch(l -> l.startsWith(row)), command + ":\n" + p.out());
+            }
+            Printed health = run(admin, "health");
+            assertTrue(health.out().lines().anyMatch(l -> l.equals("  " + row + " up")), health.out());
+        }
+    }
+
+    @Test
+    void backendsAddAndRemoveChangeARoutePool() throws Exception {
+        try (TcpEcho fallback = new TcpEcho(); TcpEcho route = new TcpEcho(); TcpEcho extra = new TcpEcho();
+             Aegis aegis = start(routes(fallback, route)); AdminServer admin = adminOf(aegis)) {
+            Printed added = run(admin, "backends", "add", extra.id(), "--pool", "tls:api.example.com", "--service", "web");
+            assertEquals(0, added.code(), added.err());
+            assertTrue(added.out().startsWith("added " + extra.id() + " (weight 100, pool tls:api.example.com, service web)"),
+                    added.out());
+            assertEquals(List.of(route.id(), extra.id()), routeIds(aegis));
+            assertEquals(List.of(fallback.id()), ids(aegis, "web"));
+
+            Printed unknown = run(admin, "backends", "add", extra.id(), "--pool", "tls:nope.test", "--service", "web");
+            assertEquals(AdminClient.FAILED, unknown.code(), unknown.out());
+            assertTrue(unknown.err().contains("HTTP 400") && unknown.err().contains("\"tls:api.example.com\""), unknown.err());
+
+            Printed removed = run(admin, "backends", "remove", extra.id(), "--pool", "tls:api.example.com", "--service", "web");
+            assertEquals(0, removed.code(), removed.err());
+            assertTrue(removed.out().startsWith("removed " + extra.id() + " from pool tls:api.example.com of service web"),
+                    removed.out());
+            assertEquals(List.of(route.id()), routeIds(aegis));
+        }
+    }
 }

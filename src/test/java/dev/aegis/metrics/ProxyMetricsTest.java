@@ -195,7 +195,7 @@ class ProxyMetricsTest {
         aegis.setDraining(true);
         refused();
         aegis.setDraining(false);
-        aegis.removeBackend("default", false, a.id());
+        aegis.removeBackend("default", "tcp", a.id());
         refused();
         refused();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {

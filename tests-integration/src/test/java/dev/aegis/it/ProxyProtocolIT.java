@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
  * headers to nginx ({@code listen ... proxy_protocol}, answering
  * {@code $proxy_protocol_addr:$proxy_protocol_port}) and to HAProxy ({@code bind ... accept-proxy},
  * answering {@code %[src]:%[src_port]}); both must name the client socket's own address and port.
- * UDP: no resolver that reads PROXY v2 (dnsdist, unbound) is installed here, so a UDP backend of
- * this test decodes the v2 {@code DGRAM} header by hand, byte by byte from the specification.
+ * UDP: a UDP backend of this test decodes the v2 {@code DGRAM} header by hand, byte by byte from
+ * the specification; {@link UdpProxyProtocolIT} puts a real resolver (unbound) behind it.
  */
 class ProxyProtocolIT {
 
