@@ -15,6 +15,8 @@ const SVG = "http://www.w3.org/2000/svg";
 const series = new Map();
 // counters of the previous poll, by the same ids, with the poll's time
 let previous = null;
+// when the first rate was recorded: until the window is full the charts span what there is (at least a minute)
+let firstAt = null;
 let renders = 0;
 
 const $ = id => document.getElementById(id);
@@ -111,6 +113,7 @@ function record(now, c) {
       let points = series.get(id);
       if (!points) { points = []; series.set(id, points); }
       points.push([now, (v - before) / dt]);
+      if (firstAt === null) firstAt = now;
     }
   }
   for (const [id, points] of series) {
@@ -137,9 +140,16 @@ function niceMax(v) {
   for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;
   return 10 * p;
 }
+// The time the x axis spans: the window, or while it fills what there is, at least a minute.
+const span = now => Math.min(WINDOW_MS, Math.max(60000, firstAt === null ? 0 : now - firstAt));
+function ago(ms) {
+  const s = Math.round(ms / 1000);
+  return s === 0 ? "now" : "-" + (s >= 60 ? Math.floor(s / 60) + "m" + (s % 60 ? s % 60 + "s" : "") : s + "s");
+}
 function points(data, now, x0, w, y0, h, max) {
-  return data.map(([t, v]) => {
-    const x = x0 + w * (1 - (now - t) / WINDOW_MS);
+  const width = span(now);
+  return data.filter(([t]) => now - t <= width).map(([t, v]) => {
+    const x = x0 + w * (1 - (now - t) / width);
     const y = y0 + h - h * Math.min(v, max) / max;
     return x.toFixed(1) + "," + y.toFixed(1);
   }).join(" ");
@@ -162,11 +172,12 @@ function chart(title, lines, fmt, now) {
     label.textContent = fmt(max * f);
     s.appendChild(label);
   }
-  const minutes = WINDOW_MS / 60000;
-  for (let m = minutes; m >= 0; m--) {
-    const x = L + (W - L - R) * (1 - m / minutes);
-    const t = svg("text", { x, y: H - 5, "text-anchor": m === minutes ? "start" : m === 0 ? "end" : "middle", class: "axis" });
-    t.textContent = m === 0 ? "now" : "-" + m + "m";
+  const width = span(now);
+  const step = [10000, 15000, 30000, 60000].find(d => width / d <= 6) || 60000;
+  for (let back = Math.floor(width / step) * step; back >= 0; back -= step) {
+    const x = L + (W - L - R) * (1 - back / width);
+    const t = svg("text", { x, y: H - 5, "text-anchor": back === width ? "start" : back === 0 ? "end" : "middle", class: "axis" });
+    t.textContent = ago(back);
     s.appendChild(t);
   }
   let drawn = 0;
@@ -232,7 +243,7 @@ function backendState(s, b) {
 }
 function backendTable(s, now) {
   const table = el("table", undefined, "backends");
-  header(table, ["pool", "backend", "state", "circuit", "weight", "active", "total", "conn/s", "bytes/s", "failures", "conn/s, last " + WINDOW_MS / 60000 + " min"]);
+  header(table, ["pool", "backend", "state", "circuit", "weight", "active", "total", "conn/s", "bytes/s", "failures", "conn/s history"]);
   const body = table.createTBody();
   const rows = pools(s);
   for (const [pool, b] of rows) {

@@ -133,7 +133,7 @@ class DashboardBrowserTest extends RunningAegisTest {
                     }, page -> ready(page, expected));
 
             assertEquals(List.of(), browser.errors(), "nothing in the console");
-            assertTrue(seen.path("error").isNull(), "the page reports no error of its own: " + seen.path("error"));
+            assertTrue(seen.path("error").isNull(), "the page reports no error of its own: " + seen.path("error") + browser.errors());
             assertEquals(3, seen.get("sections").asInt(), "a section per service");
             // the table a person reads: every address with its state and its circuit, as words
             for (JsonNode row : seen.get("rows")) {
