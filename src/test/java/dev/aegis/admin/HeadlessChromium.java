@@ -29,9 +29,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * navigate, evaluate JavaScript, take a screenshot, and collect what would show up in the
  * console as an error (uncaught exceptions, {@code console.error}, CSP violations, failed loads).
  *
- * <p>Why not {@code --dump-dom} with {@code --virtual-time-budget}: virtual time runs the page's
- * timers ahead of the wall clock while the fetches go to a real server, so a page that polls
- * does not see its next answer in time; and it says nothing about errors.
+ * <p>Why not {@code --dump-dom} with {@code --virtual-time-budget}: it gives one DOM at one
+ * moment and nothing about errors, so a page whose script threw after its first render, or whose
+ * resources a Content-Security-Policy blocked, would pass; over DevTools the test waits for the
+ * page to have polled enough and reads the console as it goes.
  */
 final class HeadlessChromium implements AutoCloseable {
 
