@@ -237,9 +237,10 @@ function sparkline(data, now) {
 
 // ---- page ----
 
+// Down (failing its checks) says more than draining: a drained service's dead backend stays down.
 function backendState(s, b) {
-  if (s.draining) return "draining";
-  return b.healthy ? "up" : "down";
+  if (!b.healthy) return "down";
+  return s.draining ? "draining" : "up";
 }
 function backendTable(s, now) {
   const table = el("table", undefined, "backends");

@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Test;
  * {@code /dashboard} in a real headless Chromium (SPEC §12): three services with twenty backends
  * between them, some of them dead ports, traffic through every service and rejections in one.
  * The test looks at what a person sees: every backend's address with its state and circuit in
- * the table, charts with lines of several points, no error in the console (a script error, a
- * CSP violation), and it leaves a screenshot in {@code target/dashboard.png}.
+ * the table (up, down, then draining when one service drains: its dead ones stay down), charts with lines of several
+ * points, no error in the console (a script error, a CSP violation), and it leaves a screenshot
+ * in {@code target/dashboard.png}.
  */
 class DashboardBrowserTest extends RunningAegisTest {
 
@@ -159,6 +160,22 @@ class DashboardBrowserTest extends RunningAegisTest {
             JsonNode web = seen.get("charts").get("web");
             assertTrue(web.get(0).get("legend").toString().contains("4 others"), web.toString());
 
+            // cache drains: its backends say so, and its rejections chart names the reason
+            assertEquals(200, fx.post("/drain?service=cache", "").statusCode());
+            JsonNode drained = await("cache's backends shown as draining").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> {
+                        traffic(services);
+                        return JSON.readTree(browser.evaluate(PAGE_STATE).asText());
+                    }, page -> !page.path("error").isNull() || drained(page, services.get(2))
+                            && page.path("charts").path("cache").path(2).path("legend").toString().contains("draining"));
+            assertTrue(drained.path("error").isNull(), "the page reports no error of its own: " + drained.path("error"));
+            for (JsonNode row : drained.get("rows")) {
+                if (services.get(2).addresses().contains(row.get("backend").asText())) {
+                    assertTrue(row.get("text").asText().contains(row.get("state").asText()), row.toString());
+                }
+            }
+
             Path png = Path.of("target", "dashboard.png");
             browser.screenshot(png);
             byte[] head = Arrays.copyOf(Files.readAllBytes(png), 8);
@@ -193,6 +210,21 @@ class DashboardBrowserTest extends RunningAegisTest {
         return states.equals(expected) && points
                 && overview.get(0).get("max").asDouble() > 0 && overview.get(1).get("max").asDouble() > 0
                 && db.size() == 3 && db.get(2).get("max").asDouble() > 0;
+    }
+
+    /** The live backends of {@code service} in the table as draining, its dead ones still down, no other draining. */
+    private static boolean drained(JsonNode page, Svc service) {
+        List<String> live = service.live.stream().map(TcpEcho::id).toList();
+        for (JsonNode row : page.get("rows")) {
+            String address = row.get("backend").asText();
+            String state = row.get("state").asText();
+            boolean ok = live.contains(address) ? state.equals("draining")
+                    : service.addresses().contains(address) ? state.equals("down") : !state.equals("draining");
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static List<String> titles(JsonNode charts) {
