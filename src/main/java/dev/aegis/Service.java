@@ -598,7 +598,8 @@ public final class Service {
         List<ProxyStatus.Backend> backends = new ArrayList<>();
         for (Backend b : pool.current().backends()) {
             backends.add(new ProxyStatus.Backend(b.id(), b.weight(), b.isHealthy(), b.circuit().phase(),
-                    b.activeConnections(), b.totalConnections(), b.failedConnections()));
+                    b.activeConnections(), b.totalConnections(), b.failedConnections(),
+                    b.bytesFromClients(), b.bytesToClients()));
         }
         return new ProxyStatus.Pool(pool.name(), backends);
     }

@@ -26,6 +26,8 @@ final class BackendViews {
         m.put("active_connections", b.activeConnections());
         m.put("total_connections", b.totalConnections());
         m.put("failures", b.failedConnections());
+        m.put("bytes_from_clients", b.bytesFromClients());
+        m.put("bytes_to_clients", b.bytesToClients());
         return m;
     }
 

@@ -2,6 +2,8 @@ package dev.aegis.admin;
 
 import dev.aegis.control.ProxyStatus;
 import dev.aegis.config.ConfigWriter;
+import dev.aegis.tcp.RejectReason;
+import dev.aegis.udp.UdpStats;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,6 +81,7 @@ final class StatusHandler {
         }
         m.put("total_connections", total);
         m.put("udp_sessions", service.udpSessions());
+        counters(service, m);
         m.put("listeners", listeners(service));
         m.put("algorithm", service.config().loadBalancing().algorithm().yamlName());
         m.put("backends", BackendViews.list(service.tcpPool(), BackendViews::status));
@@ -87,6 +90,39 @@ final class StatusHandler {
             m.put("tls_routes", BackendViews.tlsRoutes(service, BackendViews::status));
         }
         return m;
+    }
+
+    /**
+     * The counters a client turns into rates (the dashboard's charts): they only grow while the
+     * process runs, across reloads (unlike {@code total_connections}, which follows the current
+     * listeners). {@code rejected} has every TCP reason and {@code udp_dropped} every UDP one
+     * (as {@code proxy_udp_dropped_total}), zeros included, so their keys are stable.
+     */
+    private static void counters(ProxyStatus.ServiceStatus service, Map<String, Object> m) {
+        ProxyStatus.TcpTotals tcp = service.tcpTotals();
+        m.put("accepted_connections", tcp.acceptedConnections());
+        m.put("bytes_from_clients", tcp.bytesFromClients());
+        m.put("bytes_to_clients", tcp.bytesToClients());
+        Map<String, Object> rejected = new LinkedHashMap<>();
+        for (RejectReason r : RejectReason.values()) {
+            rejected.put(r.label(), tcp.rejected(r));
+        }
+        m.put("rejected", rejected);
+        UdpStats udp = service.udpTotals();
+        m.put("udp_sessions_created", udp.sessionsCreated());
+        m.put("udp_bytes_from_clients", udp.bytesFromClients());
+        m.put("udp_bytes_to_clients", udp.bytesToClients());
+        // the reasons of proxy_udp_dropped_total, same names
+        Map<String, Object> dropped = new LinkedHashMap<>();
+        dropped.put("max_sessions", udp.droppedMaxSessions());
+        dropped.put("no_backend", udp.droppedNoBackend());
+        dropped.put("rate_limited", udp.droppedRateLimited());
+        dropped.put("draining", udp.droppedDraining());
+        dropped.put("packet_rate", udp.droppedPacketRate());
+        dropped.put("unsent", udp.datagramsUnsent());
+        dropped.put("local_error", udp.droppedLocalError());
+        dropped.put("bad_proxy_header", udp.droppedBadProxyHeader());
+        m.put("udp_dropped", dropped);
     }
 
     /**

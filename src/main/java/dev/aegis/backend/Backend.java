@@ -21,6 +21,8 @@ public final class Backend {
     private final AtomicInteger active = new AtomicInteger();
     private final LongAdder total = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final LongAdder bytesFromClients = new LongAdder();
+    private final LongAdder bytesToClients = new LongAdder();
     private volatile BackendConfig config;
     private volatile InetSocketAddress address;
     /** The latest {@link #targetFor} result of a port-less backend; a benign race between listeners. */
@@ -164,6 +166,24 @@ public final class Backend {
 
     public long failedConnections() {
         return failures.sum();
+    }
+
+    /**
+     * TCP payload relayed through this backend, counted as it moves (not at close), so a long
+     * connection shows its traffic while it lasts: what the dashboard's per-backend bytes/s reads.
+     */
+    public void countBytes(boolean fromClient, int n) {
+        (fromClient ? bytesFromClients : bytesToClients).add(n);
+    }
+
+    /** TCP payload bytes its connections' clients sent (and it was sent). */
+    public long bytesFromClients() {
+        return bytesFromClients.sum();
+    }
+
+    /** TCP payload bytes it sent back to clients. */
+    public long bytesToClients() {
+        return bytesToClients.sum();
     }
 
     public boolean isHealthy() {

@@ -130,9 +130,13 @@ public record ProxyStatus(
         }
     }
 
-    /** One backend's live numbers. */
+    /**
+     * One backend's live numbers; {@code bytesFromClients} and {@code bytesToClients} count the
+     * TCP payload of its connections (UDP sessions are counted per service only).
+     */
     public record Backend(String id, int weight, boolean healthy, CircuitBreaker.Phase circuit,
-                          int activeConnections, long totalConnections, long failedConnections) {
+                          int activeConnections, long totalConnections, long failedConnections,
+                          long bytesFromClients, long bytesToClients) {
 
         /** Passing its checks (or unchecked) and its circuit not open. */
         public boolean up() {

@@ -306,6 +306,7 @@ final class TcpConnection implements Runnable {
             return false;
         }
         listener.stats().bytesFromClients.add(peekedLength);
+        backend.countBytes(true, peekedLength);
         peeked = null;
         return true;
     }
@@ -394,6 +395,7 @@ final class TcpConnection implements Runnable {
     // ---- called by the pipes ----
 
     void moved(boolean fromClient, int n) {
+        backend.countBytes(fromClient, n); // set before the pipes start, never cleared while they run
         if (fromClient) {
             listener.stats().bytesFromClients.add(n);
         } else {

@@ -15,7 +15,10 @@ import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,17 +151,37 @@ class ProtocolTest {
     }
 
     @Test
-    void theDashboardIsOneSelfContainedHtmlPage() throws Exception {
+    void theDashboardIsASelfContainedPageUnderAStrictContentSecurityPolicy() throws Exception {
         start("");
         HttpResponse<String> r = fx.get("/dashboard");
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
         String html = r.body();
-        assertTrue(html.contains("<html") && html.contains("fetch(\"/status\")"), "a page reading /status");
-        assertTrue(html.contains("status.services") && html.contains("health.services"),
-                "a section per service, from the services of /status and /health (SPEC §9)");
         assertFalse(html.matches("(?s).*(src|href)=\"(https?:)?//.*"), "no external scripts, styles or fonts");
+        // nothing inline: the policy below would block it
+        assertFalse(html.matches("(?s).*<script>.*") || html.contains("<style") || html.contains(" style="), html);
+        List<String> linked = new ArrayList<>();
+        Matcher m = Pattern.compile("(?:src|href)=\"(/dashboard/[^\"]+)\"").matcher(html);
+        while (m.find()) {
+            linked.add(m.group(1));
+        }
+        assertEquals(List.of("/dashboard/favicon.svg", "/dashboard/dashboard.css", "/dashboard/dashboard.js"), linked);
+        String script = null;
+        for (String path : linked) {
+            HttpResponse<String> resource = fx.get(path);
+            assertEquals(200, resource.statusCode(), path);
+            assertEquals(DashboardHandler.CSP, resource.headers().firstValue("Content-Security-Policy").orElseThrow(), path);
+            if (path.endsWith(".js")) {
+                script = resource.body();
+                assertTrue(resource.headers().firstValue("Content-Type").orElseThrow().startsWith("text/javascript"));
+            }
+        }
+        assertTrue(r.headers().firstValue("Content-Security-Policy").orElseThrow().contains("script-src 'self'"));
+        assertTrue(script.contains("fetch(\"/status\"") && script.contains("fetch(\"/health\""), "a page reading /status and /health");
+        assertTrue(script.contains("status.services") && script.contains("health.services"),
+                "a section per service, from the services of /status and /health (SPEC §9)");
         assertJsonError(fx.post("/dashboard", ""), 405);
         assertJsonError(fx.get("/dashboardx"), 404);
+        assertJsonError(fx.get("/dashboard/other.js"), 404);
     }
 }
