@@ -223,8 +223,11 @@ public final class Backend {
      * health flip in between is not lost).
      */
     public int warmth(long slowStartNanos) {
+        if (slowStartNanos <= 0) {
+            return FULL_WARMTH; // slow start off: not even the volatile read
+        }
         long since = warmingSince.get();
-        if (since == WARM || slowStartNanos <= 0) {
+        if (since == WARM) {
             return FULL_WARMTH;
         }
         long elapsed = clock.getAsLong() - since;
