@@ -66,6 +66,8 @@ class KubernetesReloaderIT {
             sidecar.waitFor(10, TimeUnit.SECONDS);
         });
 
+        // the script reads the file's first checksum when it starts: change the file after that
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains("watching "));
         int mark = aegis.mark();
         aegis.writeConfig(config(second.address()));
         aegis.awaitLog(mark, "reloaded generation=2", Duration.ofSeconds(60));
