@@ -5,7 +5,9 @@ import dev.aegis.config.CircuitBreakerConfig;
 import dev.aegis.traffic.CircuitBreaker;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * A live backend: its address, counters, health and circuit. One object lives as long as the
@@ -13,8 +15,23 @@ import java.util.concurrent.atomic.LongAdder;
  * its counters, health and open connections) and only hands it the new {@link BackendConfig}.
  * A backend removed by a reload is marked draining: it takes no new traffic while its open
  * connections finish.
+ *
+ * <p><b>Slow start</b> ({@code load_balancing.slow_start}). A backend that joins a running pool
+ * (admin API, reload, discovery) or whose health check turns it healthy again starts
+ * <em>warming</em>: its {@link #warmth effective weight} grows linearly from 10 % to 100 % of its
+ * weight over the pool's slow-start time, so a cold JVM or an empty cache is not flooded. The
+ * backends a pool starts with are warm at once (they all start together; ramping them all alike
+ * would change nothing). Only the start time is stored; the ramp is computed from it on each
+ * pick, from the clock this backend was given ({@link System#nanoTime()} outside tests).
  */
 public final class Backend {
+
+    /** {@link #warmth} of a backend at its full weight, in thousandths. */
+    public static final int FULL_WARMTH = 1000;
+    /** {@link #warmth} right after a backend starts warming: 10 %. */
+    public static final int INITIAL_WARMTH = 100;
+    /** {@link #warmingSince} of a warm backend. */
+    private static final long WARM = Long.MIN_VALUE;
 
     private final String id;
     private final CircuitBreaker circuit;
@@ -29,8 +46,18 @@ public final class Backend {
     private volatile PortlessTarget portless;
     private volatile boolean healthy = true;
     private volatile boolean draining;
+    private final LongSupplier clock;
+    /** The clock reading when warming started, or {@link #WARM}. */
+    private final AtomicLong warmingSince = new AtomicLong(WARM);
 
     public Backend(BackendConfig config, InetSocketAddress address, CircuitBreakerConfig circuitConfig) {
+        this(config, address, circuitConfig, System::nanoTime);
+    }
+
+    /** A backend whose slow start reads {@code clock} (nanoseconds, as {@link System#nanoTime()}). */
+    public Backend(BackendConfig config, InetSocketAddress address, CircuitBreakerConfig circuitConfig,
+            LongSupplier clock) {
+        this.clock = clock;
         this.id = config.id();
         this.config = config;
         this.address = address;
@@ -190,9 +217,62 @@ public final class Backend {
         return healthy;
     }
 
-    /** Set by the health checker when the consecutive-result threshold is crossed. */
+    /**
+     * Set by the health checker when the consecutive-result threshold is crossed. Down to up
+     * starts {@link #startWarming() warming}.
+     */
     public void setHealthy(boolean healthy) {
+        boolean was = this.healthy;
         this.healthy = healthy;
+        if (healthy && !was) {
+            startWarming();
+        }
+    }
+
+    /** Starts the slow-start ramp now: the backend joined a running pool or recovered. */
+    public void startWarming() {
+        warmingSince.set(clock.getAsLong());
+    }
+
+    /**
+     * The share of its weight this backend takes now, in thousandths: {@link #FULL_WARMTH} when
+     * warm or when {@code slowStartNanos} is 0, otherwise growing linearly from
+     * {@link #INITIAL_WARMTH} to {@link #FULL_WARMTH} over {@code slowStartNanos} since warming
+     * started. A warm backend costs one volatile read; a warming one a clock read. The first call
+     * past the ramp marks the backend warm (a compare-and-set, so that a restart of the ramp by a
+     * health flip in between is not lost).
+     */
+    public int warmth(long slowStartNanos) {
+        if (slowStartNanos <= 0) {
+            return FULL_WARMTH; // slow start off: not even the volatile read
+        }
+        long since = warmingSince.get();
+        if (since == WARM) {
+            return FULL_WARMTH;
+        }
+        long elapsed = clock.getAsLong() - since;
+        if (elapsed >= slowStartNanos) {
+            warmingSince.compareAndSet(since, WARM);
+            return FULL_WARMTH;
+        }
+        // slow_start is at most 24 h (8.64e13 ns): 900 times that fits a long
+        return INITIAL_WARMTH + (int) ((FULL_WARMTH - INITIAL_WARMTH) * Math.max(0, elapsed) / slowStartNanos);
+    }
+
+    /**
+     * Whether this backend takes turn number {@code ticket} of a rotation (round robin, smooth
+     * weighted) under slow start: always when warm, otherwise {@link #warmth} in a thousand turns.
+     * Which turns it takes is spread evenly over the ticket numbers by the golden-ratio (Weyl)
+     * sequence, so the decision is a pure function of the ticket: no shared state, no random
+     * generator, and a pick that retries its compare-and-set decides the same way again.
+     */
+    public boolean takesTurn(long ticket, long slowStartNanos) {
+        int warmth = warmth(slowStartNanos);
+        if (warmth >= FULL_WARMTH) {
+            return true;
+        }
+        long fraction = (ticket * 0x9E3779B97F4A7C15L) >>> 32; // frac(ticket * golden ratio), 32 bits
+        return (fraction * FULL_WARMTH >>> 32) < warmth;
     }
 
     public boolean isDraining() {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * A named pool of backends ("tcp" or "udp") whose membership changes while connections run.
@@ -17,6 +18,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * and open connections carry over a reload. The balancing algorithm comes from outside, as a
  * {@link Selector.Factory} ({@code Balancers::create}), so this package does not depend on
  * {@code dev.aegis.balancer}.
+ *
+ * <p>Backends that join a running pool (a reload or {@link #add}) start warming
+ * ({@code load_balancing.slow_start}, see {@link Backend}); the ones it is built with do not.
  */
 public final class BackendPool {
 
@@ -27,18 +31,27 @@ public final class BackendPool {
     /** Serialises writers only; never taken on the connection path. */
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Selector.Factory selectors;
+    /** The slow-start clock handed to every backend (tests pass their own). */
+    private final LongSupplier clock;
     private LoadBalancingConfig balancing;
     private CircuitBreakerConfig circuitConfig;
 
     public BackendPool(String name, List<ResolvedBackend> backends,
             LoadBalancingConfig balancing, CircuitBreakerConfig circuitConfig, Selector.Factory selectors) {
+        this(name, backends, balancing, circuitConfig, selectors, System::nanoTime);
+    }
+
+    /** A pool whose backends' slow start reads {@code clock} (nanoseconds, as {@link System#nanoTime()}). */
+    public BackendPool(String name, List<ResolvedBackend> backends, LoadBalancingConfig balancing,
+            CircuitBreakerConfig circuitConfig, Selector.Factory selectors, LongSupplier clock) {
         this.name = name;
+        this.clock = clock;
         this.selectors = selectors;
         this.balancing = balancing;
         this.circuitConfig = circuitConfig;
         List<Backend> live = new ArrayList<>();
         for (ResolvedBackend rb : backends) {
-            live.add(new Backend(rb.config(), rb.address(), circuitConfig));
+            live.add(new Backend(rb.config(), rb.address(), circuitConfig, clock));
         }
         this.current = new AtomicReference<>(generation(live));
     }
@@ -81,7 +94,7 @@ public final class BackendPool {
                     existing.update(rb.config(), rb.address(), circuitConfig);
                     next.add(existing);
                 } else {
-                    next.add(new Backend(rb.config(), rb.address(), circuitConfig));
+                    next.add(joining(rb));
                 }
             }
             List<Backend> removed = new ArrayList<>();
@@ -107,12 +120,19 @@ public final class BackendPool {
                 return false;
             }
             List<Backend> next = new ArrayList<>(old.backends());
-            next.add(new Backend(backend.config(), backend.address(), circuitConfig));
+            next.add(joining(backend));
             current.set(generation(next));
             return true;
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** A new backend for a running pool: it starts warming. Call under the write lock. */
+    private Backend joining(ResolvedBackend rb) {
+        Backend b = new Backend(rb.config(), rb.address(), circuitConfig, clock);
+        b.startWarming();
+        return b;
     }
 
     /** Removes one backend at run time; its open connections finish. @return the removed backend or null */

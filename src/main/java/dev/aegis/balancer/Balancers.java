@@ -18,15 +18,22 @@ public final class Balancers {
      * algorithm, so every client sticks to one backend (unlike the original Aegis, where the flag
      * did nothing unless the algorithm already was {@code consistent_hash}). The ring then uses
      * the backends' weights like {@code consistent_hash} does.
+     *
+     * <p>{@code slow_start} reaches round robin (every backend counts as the same weight), smooth
+     * weighted and least connections. Not the hash ring: a warming backend would have to hand its
+     * clients to others and take them back as it warms, which breaks the stickiness that is the
+     * reason to hash, and instances of a fleet (which warm at different moments) would then
+     * disagree about a client's backend.
      */
     public static Balancer create(LoadBalancingConfig config, List<Backend> backends) {
         if (config.sessionAffinity()) {
             return new ConsistentHash(backends);
         }
+        long slowStart = config.slowStart().toNanos();
         return switch (config.algorithm()) {
-            case ROUND_ROBIN -> new RoundRobin(backends);
-            case WEIGHTED -> new SmoothWeighted(backends);
-            case LEAST_CONNECTIONS -> new LeastConnections(backends);
+            case ROUND_ROBIN -> new RoundRobin(backends, slowStart);
+            case WEIGHTED -> new SmoothWeighted(backends, slowStart);
+            case LEAST_CONNECTIONS -> new LeastConnections(backends, slowStart);
             case CONSISTENT_HASH -> new ConsistentHash(backends);
         };
     }

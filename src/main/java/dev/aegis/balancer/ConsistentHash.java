@@ -4,6 +4,7 @@ import dev.aegis.backend.Backend;
 import dev.aegis.backend.Tried;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -21,6 +22,13 @@ import java.util.List;
  * the next point whose owner is. That is exactly the answer the ring without the ineligible
  * backends would give, so a down backend's clients spread over the others in proportion to their
  * weights, always the same client to the same fallback, and come back when it recovers.
+ *
+ * <p><b>Fleets.</b> The ring is a pure function of the set of (id, weight) pairs: no insertion
+ * order (backends are indexed in id order), no identity hash, no random seed, no clock. So every
+ * Aegis instance with the same backends maps a client to the same backend, as long as they agree
+ * on which backends are eligible (health and circuits are per instance) and write each address
+ * the same way ({@code 10.0.0.1:80} and {@code app:80} are different ids). Slow start does not
+ * apply here for the same reason: instances warm a backend at different moments.
  */
 final class ConsistentHash implements Balancer {
 
@@ -37,7 +45,10 @@ final class ConsistentHash implements Balancer {
     private final int[] owners;
 
     ConsistentHash(List<Backend> all) {
+        // Indexed in id order, not config order: the owner index breaks ties between equal
+        // positions, and the ring must not depend on how a config happens to list the backends.
         this.backends = all.toArray(new Backend[0]);
+        Arrays.sort(backends, Comparator.comparing(Backend::id));
         long[] points = new long[backends.length];
         long total = 0;
         for (int i = 0; i < backends.length; i++) {

@@ -28,6 +28,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * eligible. It skips whole runs of the same backend at once, and checks after as many steps as
  * there are backends whether any backend is eligible at all, so an all-down pool costs O(N) per
  * pick, not O(cycle).
+ *
+ * <p>Slow start: a warming backend {@link Backend#takesTurn takes} only its warmth's share of its
+ * entries; an entry it declines drops out like an ineligible one. With warmth {@code f} it thus
+ * gets {@code f * w} of every cycle while the others keep theirs: exactly an effective weight of
+ * {@code f * w}, without rebuilding the cycle as the weight changes. When every eligible backend
+ * declines for a whole cycle, the first declined entry is taken: slow start never turns a client
+ * away.
  */
 final class SmoothWeighted implements Balancer {
 
@@ -41,8 +48,15 @@ final class SmoothWeighted implements Balancer {
     /** For each position, how many entries from it on (without wrapping) name the same backend. */
     private final int[] runLength;
     private final AtomicLong next = new AtomicLong();
+    /** {@code load_balancing.slow_start} in nanoseconds; 0 = off. */
+    private final long slowStartNanos;
 
     SmoothWeighted(List<Backend> all) {
+        this(all, 0);
+    }
+
+    SmoothWeighted(List<Backend> all, long slowStartNanos) {
+        this.slowStartNanos = slowStartNanos;
         List<Backend> weighted = new ArrayList<>();
         for (Backend b : all) {
             if (b.weight() > 0) {
@@ -76,11 +90,24 @@ final class SmoothWeighted implements Balancer {
             int walked = 0;
             boolean someoneEligible = false;
             Backend chosen = null;
+            Backend declined = null;
+            int declinedWalk = 0;
             while (walked < length) {
                 Backend b = backends[sequence[index]];
                 if (b.isEligible(ignoreHealth) && !tried.contains(b)) {
-                    chosen = b;
-                    break;
+                    if (slowStartNanos == 0 || b.takesTurn(position + walked, slowStartNanos)) {
+                        chosen = b;
+                        break;
+                    }
+                    if (declined == null) {
+                        declined = b;
+                        declinedWalk = walked;
+                    }
+                    walked++; // warming: the next entry of its run is another turn, asked again
+                    if (++index == length) {
+                        index = 0;
+                    }
+                    continue;
                 }
                 int skip = runLength[index]; // the rest of this run is the same backend: same answer
                 walked += skip;
@@ -96,7 +123,11 @@ final class SmoothWeighted implements Balancer {
                 }
             }
             if (chosen == null) {
-                return null;
+                if (declined == null) {
+                    return null;
+                }
+                chosen = declined; // only warming backends are eligible: one of them it is
+                walked = declinedWalk;
             }
             if (next.compareAndSet(position, position + walked + 1)) {
                 return chosen;

@@ -580,11 +580,12 @@ public final class ConfigLoader {
     }
 
     private static LoadBalancingConfig loadBalancing(ConfigNode node) {
-        node.keys("algorithm", "session_affinity", "panic_threshold");
+        node.keys("algorithm", "session_affinity", "panic_threshold", "slow_start");
         return new LoadBalancingConfig(
                 node.get("algorithm").choice(ALGORITHMS, Algorithm.ROUND_ROBIN),
                 node.get("session_affinity").bool(false),
-                node.get("panic_threshold").integer(0, 0, 100));
+                node.get("panic_threshold").integer(0, 0, 100),
+                node.get("slow_start").duration(Duration.ZERO, Duration.ZERO, MAX_DURATION));
     }
 
     private static TrafficConfig traffic(ConfigNode node) {

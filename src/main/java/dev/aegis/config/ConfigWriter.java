@@ -69,10 +69,15 @@ public final class ConfigWriter {
             }
             out.put("tls_routes", routes);
         }
-        out.put("load_balancing", map(
+        Map<String, Object> balancing = map(
                 "algorithm", proxy.loadBalancing().algorithm().yamlName(),
                 "session_affinity", proxy.loadBalancing().sessionAffinity(),
-                "panic_threshold", proxy.loadBalancing().panicThreshold()));
+                "panic_threshold", proxy.loadBalancing().panicThreshold());
+        // Only when set: a file without it reads back the same, and older tools see no new key.
+        if (!proxy.loadBalancing().slowStart().isZero()) {
+            balancing.put("slow_start", Durations.format(proxy.loadBalancing().slowStart()));
+        }
+        out.put("load_balancing", balancing);
         out.put("traffic", traffic(proxy.traffic()));
         out.put("circuit_breaker", map(
                 "error_threshold", proxy.circuitBreaker().errorThreshold(),

@@ -89,6 +89,28 @@ class BalancersTest {
         assertTrue(allocated < 1024, allocated + " bytes allocated by 100,000 picks");
     }
 
+    /** Slow start on, one backend warming (so the clock is read and turns are declined). */
+    @ParameterizedTest
+    @EnumSource(value = Algorithm.class, names = {"ROUND_ROBIN", "WEIGHTED", "LEAST_CONNECTIONS"})
+    @Tag("allocation")
+    void allocatesNothingPerPickWhileABackendWarms(Algorithm algorithm) {
+        List<Backend> backends = TestBackends.withWeights(500, 100, 100, 300);
+        backends.get(3).setHealthy(false);
+        backends.get(3).setHealthy(true); // warming for the next hour
+        Balancer balancer = Balancers.create(
+                new LoadBalancingConfig(algorithm, false, 0, java.time.Duration.ofHours(1)), backends);
+        Tried tried = new Tried(2);
+        tried.add(backends.get(2));
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long threadId = Thread.currentThread().threadId();
+        long sink = picks(balancer, tried, 100_000);
+        long before = threads.getThreadAllocatedBytes(threadId);
+        sink += picks(balancer, tried, 100_000);
+        long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+        assertTrue(sink > 0);
+        assertTrue(allocated < 1024, allocated + " bytes allocated by 100,000 picks");
+    }
+
     @Test
     void hashesClientAddressesDeterministicallyAndApart() throws Exception {
         InetAddress v4 = InetAddress.getByName("192.0.2.10");

@@ -156,4 +156,24 @@ class ConsistentHashTest {
         ConsistentHash ring = new ConsistentHash(TestBackends.withWeights(weights));
         assertTrue(ring.ringSize() <= ConsistentHash.MAX_POINTS + weights.length, "size " + ring.ringSize());
     }
+
+    /**
+     * Fleets (SPEC §12): two instances build their rings from their own Backend objects, from
+     * configs that may list the backends in another order, and must agree on every client.
+     * 127.0.0.1:3316 and 127.0.0.1:3425 have a ring point at the same position (found by search),
+     * so the owner that wins that tie must not depend on the order either.
+     */
+    @Test
+    void twoInstancesAgreeWhateverTheOrderOfTheirBackends() {
+        List<Backend> one = List.of(TestBackends.backend(316, 100), TestBackends.backend(425, 100),
+                TestBackends.backend(7, 250), TestBackends.backend(8, 50));
+        List<Backend> other = List.of(TestBackends.backend(8, 50), TestBackends.backend(425, 100),
+                TestBackends.backend(7, 250), TestBackends.backend(316, 100));
+        ConsistentHash first = new ConsistentHash(one);
+        ConsistentHash second = new ConsistentHash(other);
+        for (int client = 0; client < 200_000; client++) {
+            int hash = client * 0x9E3779B9;
+            assertEquals(first.select(hash, Tried.NONE).id(), second.select(hash, Tried.NONE).id(), "client " + client);
+        }
+    }
 }

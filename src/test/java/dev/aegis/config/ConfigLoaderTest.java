@@ -171,6 +171,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void slowStartIsOffByDefaultAndReadAsADuration() throws ConfigException {
+        assertEquals(Duration.ZERO, parse(MINIMAL).config().services().get(0).loadBalancing().slowStart());
+        assertEquals(Duration.ofSeconds(90), parse(MINIMAL + "  load_balancing: {slow_start: 1m30s}\n")
+                .config().services().get(0).loadBalancing().slowStart());
+    }
+
+    @Test
     void acceptsWeightedRoundRobinAsAnAliasOfWeighted() throws ConfigException {
         for (String written : List.of("weighted_round_robin", "\"weighted_round_robin\"", "weighted", "WEIGHTED")) {
             LoadedConfig loaded = parse(MINIMAL + "  load_balancing:\n    algorithm: " + written + "\n");

@@ -24,7 +24,7 @@ class ConfigWriterTest {
               udp_backends:
                 - address: "127.0.0.1:5001"
                   health_check: {interval: 2s, timeout: 250ms}
-              load_balancing: {algorithm: weighted_round_robin, session_affinity: true, panic_threshold: 25}
+              load_balancing: {algorithm: weighted_round_robin, session_affinity: true, panic_threshold: 25, slow_start: 1m30s}
               traffic:
                 rate_limit:
                   requests_per_second: 2.5
@@ -54,7 +54,7 @@ class ConfigWriterTest {
         Map<?, ?> first = (Map<?, ?>) ((List<?>) proxy.get("backends")).get(0);
         assertEquals(Map.of("interval", "1m30s", "timeout", "1500ms", "path", "/health", "scheme", "https",
                 "healthy_threshold", 4, "unhealthy_threshold", 3), first.get("health_check"));
-        assertEquals(Map.of("algorithm", "weighted", "session_affinity", true, "panic_threshold", 25),
+        assertEquals(Map.of("algorithm", "weighted", "session_affinity", true, "panic_threshold", 25, "slow_start", "1m30s"),
                 proxy.get("load_balancing"));
         Map<?, ?> rate = (Map<?, ?>) ((Map<?, ?>) proxy.get("traffic")).get("rate_limit");
         assertEquals(2.5, rate.get("requests_per_second"));
@@ -78,6 +78,7 @@ class ConfigWriterTest {
         assertFalse(proxy.containsKey("udp_backends"));
         Map<?, ?> check = (Map<?, ?>) ((Map<?, ?>) ((List<?>) proxy.get("backends")).get(0)).get("health_check");
         assertFalse(check.containsKey("path"));
+        assertFalse(((Map<?, ?>) proxy.get("load_balancing")).containsKey("slow_start"));
         assertEquals("", ((Map<?, ?>) tree.get("admin")).get("api_token"));
     }
 

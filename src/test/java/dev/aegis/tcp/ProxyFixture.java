@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /** A TcpListener on a free loopback port in front of the given backends, with a running sweeper. */
 final class ProxyFixture implements AutoCloseable {
@@ -39,13 +40,18 @@ final class ProxyFixture implements AutoCloseable {
 
     ProxyFixture(TcpSettings settings, List<InetSocketAddress> backends, int maxPerBackend,
             CircuitBreakerConfig circuit, LoadBalancingConfig.Algorithm algorithm) throws IOException {
+        this(settings, backends, maxPerBackend, circuit, new LoadBalancingConfig(algorithm, false), System::nanoTime);
+    }
+
+    /** With {@code balancing} as given and {@code clock} as the pool's slow-start clock. */
+    ProxyFixture(TcpSettings settings, List<InetSocketAddress> backends, int maxPerBackend,
+            CircuitBreakerConfig circuit, LoadBalancingConfig balancing, LongSupplier clock) throws IOException {
         List<BackendPool.ResolvedBackend> resolved = new ArrayList<>();
         for (InetSocketAddress a : backends) {
             resolved.add(new BackendPool.ResolvedBackend(
                     new BackendConfig(new HostPort(a.getHostString(), a.getPort()), 100, maxPerBackend, Optional.empty()), a));
         }
-        pool = new BackendPool("tcp", resolved,
-                new LoadBalancingConfig(algorithm, false), circuit, Balancers::create);
+        pool = new BackendPool("tcp", resolved, balancing, circuit, Balancers::create, clock);
         listener = new TcpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), pool, settings);
         listener.start();
         sweeper.scheduleAtFixedRate(listener::sweep, 10, 10, TimeUnit.MILLISECONDS);
