@@ -31,7 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.function.LongConsumer;
+import java.util.function.ObjLongConsumer;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -159,9 +159,9 @@ class ServicesReloadTest {
         write(services);
         aegis = new Aegis(file, ConfigLoader.load(file).config(), new ConnectTimes() {
             @Override
-            public LongConsumer service(String name) {
+            public ObjLongConsumer<String> service(String name) {
                 recorders.add(name);
-                return nanos -> { };
+                return (backend, nanos) -> { };
             }
 
             @Override

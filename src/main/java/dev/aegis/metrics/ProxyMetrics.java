@@ -66,7 +66,7 @@ public final class ProxyMetrics implements AutoCloseable {
      * @param connectLatency the recorder the proxy core was built with
      */
     public ProxyMetrics(Supplier<ProxyStatus> status, ConnectLatency connectLatency) {
-        connectLatency.register(registry);
+        connectLatency.register(registry, status);
         new TrafficMetrics(status, registry);
         new BackendMetrics(status, registry);
         CounterWithCallback.builder()
