@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -215,6 +216,19 @@ class AlertsAndDashboardNamesTest {
                 "jvm_gc_collection_seconds_total", "jvm_threads_current", "process_resident_memory_bytes")) {
             assertTrue(named.contains(area), "no dashboard query uses " + area);
         }
+    }
+
+    /**
+     * The scrape these checks run against, with per-backend histograms, TCP, UDP, a rejection
+     * and reloads: promtool finds nothing but the original names' own lint lines (SPEC §6).
+     */
+    @Test
+    void promtoolFindsNothingButTheOriginalNamesOwnLints() throws Exception {
+        String promtool = PromtoolLint.find();
+        assumeTrue(promtool != null, "promtool not on PATH: lint check skipped (CI installs it)");
+        List<String> problems = PromtoolLint.check(promtool, live.scrape());
+        assertEquals(List.of(), problems.stream().filter(p -> !PromtoolLint.expected(p)).toList(),
+                "all promtool output: " + problems);
     }
 
     @Test
