@@ -140,6 +140,22 @@ class ProxyMetricsTest {
         });
     }
 
+    @Test
+    void aBackendRemovedByAReloadLeavesNoConnectTimeSeries() throws Exception {
+        TcpEcho a = tcpBackend();
+        TcpEcho b = tcpBackend();
+        start(tcpConfig("127.0.0.1:0", a, b));
+        roundTrip(1);
+        roundTrip(1); // round robin: one connect to each
+        String seriesOfB = "proxy_backend_connect_duration_seconds_count{backend=\"" + b.id() + "\",service=\"default\"}";
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(1, scrape().value(seriesOfB)));
+        writeConfig(tcpConfig("127.0.0.1:0", a));
+        assertTrue(aegis.reload().ok());
+        Scrape s = scrape();
+        assertFalse(s.text().contains("backend=\"" + b.id() + "\""), s.text());
+        assertEquals(1, s.value("proxy_backend_connect_duration_seconds_count{backend=\"" + a.id() + "\",service=\"default\"}"));
+    }
+
     private Scrape scrape() throws Exception {
         return Scrape.parse(get("text/plain").body());
     }
