@@ -135,6 +135,14 @@ public final class ConnectLatency implements ConnectTimes {
                 return true;
             });
         });
+        // A connection that outlived its service's removal may still have called the forgotten
+        // recorder, which has no map here any more: its series goes by the histogram's own list.
+        for (HistogramSnapshot.HistogramDataPointSnapshot d : histogram.collect().getDataPoints()) {
+            String service = d.getLabels().get("service");
+            if (!services.containsKey(service)) {
+                histogram.remove(service, d.getLabels().get("backend"));
+            }
+        }
     }
 
     /** The histogram as the registry sees it, pruned before each collection. */

@@ -2,10 +2,12 @@ package dev.aegis.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.aegis.control.ProxyStatus;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.ObjLongConsumer;
@@ -101,6 +103,20 @@ class ConnectLatencyTest {
         observe(3, 0.001);
         latency.forget("default");
         for (MetricSnapshot m : registry.scrape()) {
+            assertEquals(0, m.getDataPoints().size(), m.getMetadata().getName());
+        }
+    }
+
+    @Test
+    void aConnectRecordedAfterItsServiceWasForgottenLeavesAtTheNextScrape() {
+        PrometheusRegistry own = new PrometheusRegistry();
+        ConnectLatency pruned = new ConnectLatency();
+        // a proxy with no service left: what a scrape sees after the last one was removed
+        pruned.register(own, () -> new ProxyStatus("test", 0, false, 1, 0, 0, null, null, List.of()));
+        ObjLongConsumer<String> recorder = pruned.service("gone");
+        pruned.forget("gone");
+        recorder.accept("10.0.0.1:80", 1_000_000); // a connection that outlived its service
+        for (MetricSnapshot m : own.scrape()) {
             assertEquals(0, m.getDataPoints().size(), m.getMetadata().getName());
         }
     }
