@@ -36,7 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.LongConsumer;
+import java.util.function.ObjLongConsumer;
 
 /**
  * One service (SPEC §9): its listeners (one per bound address: a port range is many), its backend
@@ -59,9 +59,9 @@ public final class Service {
     private final HealthChecker health;
     private final BackendPool tcpPool;
     /** Gives this service its connect-latency recorder: a metric series, so only once it runs. */
-    private final Function<String, LongConsumer> recorders;
+    private final Function<String, ObjLongConsumer<String>> recorders;
     /** Set by the first {@link #commit}: a service whose reload was rejected never shows in the metrics. */
-    private volatile LongConsumer connectLatency;
+    private volatile ObjLongConsumer<String> connectLatency;
     /** Open TCP connections of every listener of this service, old and new: what max_connections limits. */
     private final AtomicInteger openTcp = new AtomicInteger();
     /** Live UDP sessions of every listener of this service: what udp_max_sessions limits. */
@@ -104,7 +104,7 @@ public final class Service {
      * @param recorders per service name, the recorder of every successful backend connect time, in
      *                  nanoseconds; asked once, when the service first runs
      */
-    Service(ServiceConfig config, boolean accessLog, HealthChecker health, Function<String, LongConsumer> recorders) {
+    Service(ServiceConfig config, boolean accessLog, HealthChecker health, Function<String, ObjLongConsumer<String>> recorders) {
         this.name = config.name();
         this.config = config;
         this.accessLog = accessLog;
@@ -364,10 +364,10 @@ public final class Service {
         return pools;
     }
 
-    private void recordConnect(long nanos) {
-        LongConsumer r = connectLatency;
+    private void recordConnect(String backend, long nanos) {
+        ObjLongConsumer<String> r = connectLatency;
         if (r != null) {
-            r.accept(nanos);
+            r.accept(backend, nanos);
         }
     }
 

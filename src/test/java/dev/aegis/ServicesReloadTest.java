@@ -31,7 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.function.LongConsumer;
+import java.util.function.ObjLongConsumer;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -159,9 +159,9 @@ class ServicesReloadTest {
         write(services);
         aegis = new Aegis(file, ConfigLoader.load(file).config(), new ConnectTimes() {
             @Override
-            public LongConsumer service(String name) {
+            public ObjLongConsumer<String> service(String name) {
                 recorders.add(name);
-                return nanos -> { };
+                return (backend, nanos) -> { };
             }
 
             @Override
@@ -422,7 +422,8 @@ class ServicesReloadTest {
             if (!Files.exists(p)) {
                 continue;
             }
-            for (String line : Files.readAllLines(p).subList(1, Files.readAllLines(p).size())) {
+            List<String> lines = Files.readAllLines(p); // read once: other processes' sockets come and go
+            for (String line : lines.subList(1, lines.size())) {
                 String[] f = line.trim().split("\\s+");
                 if (f[3].equals(state) && inodes.contains(f[9])) {
                     n++;

@@ -1,6 +1,6 @@
 package dev.aegis.control;
 
-import java.util.function.LongConsumer;
+import java.util.function.ObjLongConsumer;
 
 /**
  * Where the core reports how long backend connects took, per service: the metrics' histogram.
@@ -11,8 +11,8 @@ public interface ConnectTimes {
     /** Reports to nowhere (tests, tools). */
     ConnectTimes NONE = new ConnectTimes() {
         @Override
-        public LongConsumer service(String name) {
-            return nanos -> { };
+        public ObjLongConsumer<String> service(String name) {
+            return (backend, nanos) -> { };
         }
 
         @Override
@@ -22,9 +22,10 @@ public interface ConnectTimes {
 
     /**
      * The recorder of one service, asked once when the service is built; it is called on the data
-     * path with each successful connect's duration in nanoseconds, so it must be cheap.
+     * path with the id of the backend and each successful connect's duration in nanoseconds, so it
+     * must be cheap (no allocation once the backend has been seen).
      */
-    LongConsumer service(String name);
+    ObjLongConsumer<String> service(String name);
 
     /** The service is gone (removed by a reload, or built for a reload that was rejected): drop its series. */
     void forget(String name);

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *       would clash with the family name of the counter {@code proxy_udp_sessions_total}),
  *       {@code proxy_udp_sessions_total}, {@code proxy_udp_packets_total{direction}},
  *       {@code proxy_udp_bytes_total{direction}}, {@code proxy_udp_dropped_total{reason}};</li>
- *   <li>{@code proxy_backend_connect_duration_seconds} (histogram, 100 µs to 5 s) and
+ *   <li>{@code proxy_backend_connect_duration_seconds{backend}} (histogram, 100 µs to 5 s) and
  *       {@code proxy_config_reloads_total{result="ok"|"failed"}};</li>
  *   <li>JVM and process: {@code jvm_memory_*_bytes}, {@code jvm_threads_*}, {@code jvm_gc_*},
  *       {@code process_*}.</li>
@@ -66,7 +66,7 @@ public final class ProxyMetrics implements AutoCloseable {
      * @param connectLatency the recorder the proxy core was built with
      */
     public ProxyMetrics(Supplier<ProxyStatus> status, ConnectLatency connectLatency) {
-        connectLatency.register(registry);
+        connectLatency.register(registry, status);
         new TrafficMetrics(status, registry);
         new BackendMetrics(status, registry);
         CounterWithCallback.builder()

@@ -5,7 +5,7 @@ import dev.aegis.traffic.TokenBucket;
 import java.net.InetAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.LongConsumer;
+import java.util.function.ObjLongConsumer;
 import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 
@@ -22,7 +22,7 @@ import java.util.function.ToIntFunction;
  * @param clientHasher     the hash of the client IP that consistent hashing keys on
  * @param bandwidthBuckets makes the bandwidth bucket of each direction of a new connection
  *                         ({@code per_connection.bytes_per_second})
- * @param connectLatency   receives the time each successful backend connect took, in nanoseconds
+ * @param connectLatency   receives the backend id and the time each successful connect to it took, in nanoseconds
  * @param open             the service's open connections, over all its listeners and config
  *                         generations: what {@code traffic.max_connections} limits (one counter per
  *                         service, so a port range of 21 listeners still admits max_connections in all)
@@ -35,21 +35,21 @@ public record ConnectionContext(
         Function<InetAddress, RejectReason> admission,
         ToIntFunction<InetAddress> clientHasher,
         Supplier<TokenBucket> bandwidthBuckets,
-        LongConsumer connectLatency,
+        ObjLongConsumer<String> connectLatency,
         AtomicInteger open,
         TlsRouting tlsRouting) {
 
     /** A context without TLS routes. */
     public ConnectionContext(TcpSettings settings, BackendPool pool, Function<InetAddress, RejectReason> admission,
             ToIntFunction<InetAddress> clientHasher, Supplier<TokenBucket> bandwidthBuckets,
-            LongConsumer connectLatency, AtomicInteger open) {
+            ObjLongConsumer<String> connectLatency, AtomicInteger open) {
         this(settings, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open, TlsRouting.NONE);
     }
 
     /** No admission limit, no bandwidth limit, the JDK's address hash, no latency recorder, a counter of its own. */
     public static ConnectionContext of(TcpSettings settings, BackendPool pool) {
         return new ConnectionContext(settings, pool, client -> null, InetAddress::hashCode,
-                () -> TokenBucket.UNLIMITED, nanos -> { }, new AtomicInteger());
+                () -> TokenBucket.UNLIMITED, (backend, nanos) -> { }, new AtomicInteger());
     }
 
     /** This context with other settings (a test, or a reload that changes only timeouts). */

@@ -330,7 +330,7 @@ final class TcpConnection implements Runnable {
             c.upstream = connect(ch, target, c.context.settings(), c.proxyHeader);
             c.backend = candidate;
             c.error = null; // a refusal by an earlier backend is not this connection's error
-            c.context.connectLatency().accept(System.nanoTime() - t0);
+            c.context.connectLatency().accept(candidate.id(), System.nanoTime() - t0);
             return Attempts.Outcome.CONNECTED;
         } catch (IOException e) {
             c.error = describe(e);

@@ -129,15 +129,31 @@ class ProxyMetricsTest {
             assertEquals('x', s.getInputStream().read());
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(1,
-                scrape().value("proxy_backend_connect_duration_seconds_count{service=\"beta\"}")));
+                scrape().value("proxy_backend_connect_duration_seconds_count{backend=\"" + b.id() + "\",service=\"beta\"}")));
         writeConfig("services:\n"
                 + "  - name: alpha\n    listen: { tcp: \"127.0.0.1:0\" }\n    backends: [ { address: \"" + a.id() + "\" } ]\n");
         assertTrue(aegis.reload().ok());
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             String text = scrape().text();
             assertFalse(text.contains("service=\"beta\""), text);
-            assertTrue(text.contains("proxy_backend_connect_duration_seconds_count{service=\"alpha\"}"), text);
+            assertTrue(text.contains("proxy_latency_avg_ms{service=\"alpha\"}"), text);
         });
+    }
+
+    @Test
+    void aBackendRemovedByAReloadLeavesNoConnectTimeSeries() throws Exception {
+        TcpEcho a = tcpBackend();
+        TcpEcho b = tcpBackend();
+        start(tcpConfig("127.0.0.1:0", a, b));
+        roundTrip(1);
+        roundTrip(1); // round robin: one connect to each
+        String seriesOfB = "proxy_backend_connect_duration_seconds_count{backend=\"" + b.id() + "\",service=\"default\"}";
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(1, scrape().value(seriesOfB)));
+        writeConfig(tcpConfig("127.0.0.1:0", a));
+        assertTrue(aegis.reload().ok());
+        Scrape s = scrape();
+        assertFalse(s.text().contains("backend=\"" + b.id() + "\""), s.text());
+        assertEquals(1, s.value("proxy_backend_connect_duration_seconds_count{backend=\"" + a.id() + "\",service=\"default\"}"));
     }
 
     private Scrape scrape() throws Exception {
@@ -168,7 +184,7 @@ class ProxyMetricsTest {
             assertEquals(5, s.value("proxy_total_connections_total{service=\"default\"}"), "total");
             assertEquals(500, s.value("proxy_bytes_received_total{service=\"default\"}"), "received");
             assertEquals(500, s.value("proxy_bytes_sent_total{service=\"default\"}"), "sent");
-            assertEquals(5, s.value("proxy_backend_connect_duration_seconds_count{service=\"default\"}"), "histogram count");
+            assertEquals(5, s.sum("proxy_backend_connect_duration_seconds_count", "service=\"default\""), "histogram count");
             assertEquals(5, s.value("proxy_closed_connections_total{reason=\"client_closed\",service=\"default\"}"), "closed");
         });
         Scrape s = scrape();
@@ -179,12 +195,15 @@ class ProxyMetricsTest {
         assertEquals(a.accepted.get(), toA); // round robin: each backend's count is its own, not a share
         assertEquals(0, s.value("proxy_backend_failures_total{backend=\"" + a.id() + "\",service=\"default\"}"));
         assertEquals(0, s.value("proxy_backend_connections{backend=\"" + a.id() + "\",service=\"default\"}"));
-        assertEquals(5, s.value("proxy_backend_connect_duration_seconds_bucket{service=\"default\",le=\"+Inf\"}"));
+        assertEquals(5, s.sum("proxy_backend_connect_duration_seconds_bucket", "service=\"default\"", "le=\"+Inf\""));
+        // per backend: each backend's histogram counts its own connects
+        assertEquals(toA, s.value("proxy_backend_connect_duration_seconds_count{backend=\"" + a.id() + "\",service=\"default\"}"));
+        assertEquals(toB, s.value("proxy_backend_connect_duration_seconds_count{backend=\"" + b.id() + "\",service=\"default\"}"));
         double avg = s.value("proxy_latency_avg_ms{service=\"default\"}");
         double p99 = s.value("proxy_latency_p99_ms{service=\"default\"}");
         assertTrue(avg > 0 && avg < 5000, "avg " + avg);
         assertTrue(p99 > 0 && p99 <= 5000, "p99 " + p99);
-        double sumSeconds = s.value("proxy_backend_connect_duration_seconds_sum{service=\"default\"}");
+        double sumSeconds = s.sum("proxy_backend_connect_duration_seconds_sum", "service=\"default\"");
         assertEquals(sumSeconds / 5 * 1000, avg, 1e-9);
     }
 
@@ -303,7 +322,7 @@ class ProxyMetricsTest {
             assertEquals(1, s.value("proxy_config_reloads_total{result=\"failed\"}"));
             assertEquals(2, s.value("proxy_total_connections_total{service=\"default\"}"), "both listeners counted");
             assertEquals(20, s.value("proxy_bytes_received_total{service=\"default\"}"));
-            assertEquals(2, s.value("proxy_backend_connect_duration_seconds_count{service=\"default\"}"), "new listener observed too");
+            assertEquals(2, s.sum("proxy_backend_connect_duration_seconds_count", "service=\"default\""), "new listener observed too");
         });
     }
 
@@ -325,6 +344,7 @@ class ProxyMetricsTest {
     @Test
     void servesOpenMetricsWhenAsked() throws Exception {
         start(tcpConfig("127.0.0.1:0", tcpBackend()));
+        roundTrip(1); // the histogram has a series once a backend was connected
         HttpResponse<String> r = get("application/openmetrics-text; version=1.0.0; charset=utf-8");
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/openmetrics-text"));
         assertTrue(r.body().contains("# TYPE proxy_total_connections counter"), r.body());

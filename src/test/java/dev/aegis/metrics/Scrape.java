@@ -26,6 +26,30 @@ record Scrape(String text, Map<String, Double> series) {
         return this.series.getOrDefault(series, 0.0);
     }
 
+    /**
+     * The sum over every series of {@code name} whose labels include each of {@code labels}
+     * (written as exposed, e.g. {@code service="default"}): what {@code sum(...)} would give.
+     */
+    double sum(String name, String... labels) {
+        double total = 0;
+        for (Map.Entry<String, Double> e : series.entrySet()) {
+            String key = e.getKey();
+            int brace = key.indexOf('{');
+            if (!(brace < 0 ? key : key.substring(0, brace)).equals(name)) {
+                continue;
+            }
+            boolean all = true;
+            for (String label : labels) {
+                all &= key.contains("{" + label + ",") || key.contains("," + label + ",")
+                        || key.contains("," + label + "}") || key.contains("{" + label + "}");
+            }
+            if (all) {
+                total += e.getValue();
+            }
+        }
+        return total;
+    }
+
     boolean has(String series) {
         return this.series.containsKey(series);
     }
