@@ -231,12 +231,19 @@ class ServicesReloadTest {
     }
 
     /** A port free for both protocols. */
+    /**
+     * A port free for TCP and UDP on loopback, below the kernel's ephemeral range: a port the
+     * kernel handed out for port 0 could be handed out again to a listener on port 0 while the
+     * test does not hold it, and a later reload would then find it taken by another service.
+     */
     private static int freePort() throws IOException {
-        for (int i = 0; i < 50; i++) {
-            int p = freeTcpPort();
-            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, p))) {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int i = 0; i < 200; i++) {
+            int p = random.nextInt(10_000, 18_000);
+            try (ServerSocket tcp = new ServerSocket(p, 1, LOOPBACK);
+                    DatagramSocket udp = new DatagramSocket(new InetSocketAddress(LOOPBACK, p))) {
                 return p;
-            } catch (SocketException taken) {
+            } catch (IOException taken) {
                 // try another
             }
         }
