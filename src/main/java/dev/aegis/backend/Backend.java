@@ -27,6 +27,8 @@ public final class Backend {
     private volatile PortlessTarget portless;
     private volatile boolean healthy = true;
     private volatile boolean draining;
+    /** Removed under {@code backend_removal: close}: a connection that connects to it now closes itself. */
+    private volatile boolean evicted;
 
     public Backend(BackendConfig config, InetSocketAddress address, CircuitBreakerConfig circuitConfig) {
         this.id = config.id();
@@ -89,6 +91,7 @@ public final class Backend {
         this.address = resolved;
         this.circuit.reconfigure(circuitConfig);
         this.draining = false;
+        this.evicted = false;
     }
 
     /**
@@ -113,6 +116,20 @@ public final class Backend {
         BackendConfig c = config;
         return !draining && c.weight() > 0 && circuit.allowsTraffic()
                 && (c.maxConnections() == 0 || active.get() < c.maxConnections());
+    }
+
+    /**
+     * Everything {@link #isEligible} asks except room below {@code max_connections}: a backend that
+     * would be picked if it had a free slot. What a connection queue waits for.
+     */
+    public boolean isEligibleIgnoringCapacity(boolean ignoreHealth) {
+        return (healthy || ignoreHealth) && !draining && config.weight() > 0 && circuit.allowsTraffic();
+    }
+
+    /** Below its {@code max_connections} (always, when it has none). */
+    public boolean hasFreeSlot() {
+        int max = config.maxConnections();
+        return max == 0 || active.get() < max;
     }
 
     /**
@@ -182,6 +199,21 @@ public final class Backend {
     /** Removed from the configuration: no new traffic, open connections finish. */
     public void markDraining() {
         this.draining = true;
+    }
+
+    /**
+     * Removed under {@code backend_removal: close}: draining, and its open connections are to be
+     * reset. Set before the remover looks for them, so a connection that finishes its connect
+     * after that look sees the flag ({@link #isEvicted()}) and closes itself.
+     */
+    public void markEvicted() {
+        this.draining = true;
+        this.evicted = true;
+    }
+
+    /** Removed under {@code backend_removal: close} (and not added back since). */
+    public boolean isEvicted() {
+        return evicted;
     }
 
     @Override

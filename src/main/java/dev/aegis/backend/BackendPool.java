@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * A named pool of backends ("tcp" or "udp") whose membership changes while connections run.
@@ -27,13 +28,26 @@ public final class BackendPool {
     /** Serialises writers only; never taken on the connection path. */
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Selector.Factory selectors;
+    /**
+     * Told about every backend that leaves the pool (reload, admin API, any later remover), after
+     * it was marked draining and outside the write lock: the service resets their connections
+     * under {@code backend_removal: close}.
+     */
+    private final Consumer<List<Backend>> removals;
     private LoadBalancingConfig balancing;
     private CircuitBreakerConfig circuitConfig;
 
     public BackendPool(String name, List<ResolvedBackend> backends,
             LoadBalancingConfig balancing, CircuitBreakerConfig circuitConfig, Selector.Factory selectors) {
+        this(name, backends, balancing, circuitConfig, selectors, removed -> { });
+    }
+
+    /** @param removals told about the backends that leave the pool, once they are draining */
+    public BackendPool(String name, List<ResolvedBackend> backends, LoadBalancingConfig balancing,
+            CircuitBreakerConfig circuitConfig, Selector.Factory selectors, Consumer<List<Backend>> removals) {
         this.name = name;
         this.selectors = selectors;
+        this.removals = removals;
         this.balancing = balancing;
         this.circuitConfig = circuitConfig;
         List<Backend> live = new ArrayList<>();
@@ -69,6 +83,7 @@ public final class BackendPool {
      */
     public List<Backend> reconfigure(List<ResolvedBackend> backends,
             LoadBalancingConfig balancing, CircuitBreakerConfig circuitConfig) {
+        List<Backend> removed = new ArrayList<>();
         writeLock.lock();
         try {
             this.balancing = balancing;
@@ -84,7 +99,6 @@ public final class BackendPool {
                     next.add(new Backend(rb.config(), rb.address(), circuitConfig));
                 }
             }
-            List<Backend> removed = new ArrayList<>();
             for (Backend b : old.backends()) {
                 if (!next.contains(b)) {
                     b.markDraining();
@@ -92,10 +106,13 @@ public final class BackendPool {
                 }
             }
             current.set(generation(next));
-            return removed;
         } finally {
             writeLock.unlock();
         }
+        if (!removed.isEmpty()) {
+            removals.accept(List.copyOf(removed));
+        }
+        return removed;
     }
 
     /** Adds one backend at run time (admin API). @return false if the address is already in the pool */
@@ -117,10 +134,11 @@ public final class BackendPool {
 
     /** Removes one backend at run time; its open connections finish. @return the removed backend or null */
     public Backend remove(String id) {
+        Backend gone;
         writeLock.lock();
         try {
             BackendSet old = current.get();
-            Backend gone = old.find(id);
+            gone = old.find(id);
             if (gone == null) {
                 return null;
             }
@@ -128,9 +146,10 @@ public final class BackendPool {
             next.remove(gone);
             gone.markDraining();
             current.set(generation(next));
-            return gone;
         } finally {
             writeLock.unlock();
         }
+        removals.accept(List.of(gone));
+        return gone;
     }
 }

@@ -1,5 +1,6 @@
 package dev.aegis.tcp;
 
+import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.config.HostPort;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
@@ -207,15 +209,25 @@ public final class TcpListener implements AutoCloseable {
      * as active: a receiver that stays connected but never reads is not timed out (Java shows no
      * send-queue progress between the kernel's coarse wake-ups to tell it from a slow one). Both end with
      * {@link TcpConnection#timedOut}: a reset, not a FIN, for every stream the timeout cuts.
+     *
+     * <p>{@code max_lifetime} is checked here too, one comparison per connection and sweep rather
+     * than a timer per connection: a connection older than that is {@link TcpConnection#expire
+     * expired} within one sweep period after its time. The same pass gives the connection queue a
+     * look ({@link ConnectionQueue#poke}).
      */
     public void sweep() {
-        TcpSettings s = context.settings();
+        ConnectionContext ctx = context;
+        TcpSettings s = ctx.settings();
         long now = System.nanoTime();
         long idle = s.idleTimeout().toNanos();
         long read = s.readTimeout().toNanos();
+        long lifetime = s.maxLifetime().toNanos();
         for (TcpConnection c : live) {
             if (!c.piping()) {
                 continue;
+            }
+            if (lifetime > 0 && now - c.startNanos() > lifetime) {
+                c.expire(); // FIN both ways between chunks; a hung write is still left to the timeouts below
             }
             Pipe up = c.toBackend();
             Pipe down = c.toClient();
@@ -226,6 +238,20 @@ public final class TcpListener implements AutoCloseable {
                 c.readTimedOut();
             } else if (!upWriting && !down.writing && now - (upAt - downAt > 0 ? upAt : downAt) > idle) {
                 c.timedOut(CloseReason.IDLE_TIMEOUT);
+            }
+        }
+        ctx.queue().poke(); // room that appeared without a connection ending (health, admin API, reload)
+    }
+
+    /**
+     * {@code backend_removal: close}: resets every connection of this listener to one of
+     * {@code removed} at once (both sockets, SO_LINGER 0), counted as {@code backend_removed}.
+     */
+    public void evict(List<Backend> removed) {
+        for (TcpConnection c : live) {
+            Backend b = c.backend();
+            if (b != null && removed.contains(b)) {
+                c.abort(CloseReason.BACKEND_REMOVED, true);
             }
         }
     }
@@ -260,6 +286,7 @@ public final class TcpListener implements AutoCloseable {
         for (TcpConnection c : live) {
             c.timedOut(CloseReason.SHUTDOWN);
         }
+        context.queue().wakeAll(); // the closed ones among the waiters leave the queue
     }
 
     /** Stops accepting and closes every connection. */
