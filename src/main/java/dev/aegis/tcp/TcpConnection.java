@@ -1,6 +1,5 @@
 package dev.aegis.tcp;
 
-import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
@@ -614,7 +613,7 @@ final class TcpConnection implements Runnable {
         if (current.accessLog()) { // the current generation's flag, as for timeouts
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
             Backend b = backend;
-            AccessLog.write(accessLine(current.service(), clientAddress, peerAddress, b == null ? "-" : b.id(),
+            listener.accessLines().accept(accessLine(current.service(), clientAddress, peerAddress, b == null ? "-" : b.id(),
                     tried, b == null ? -1 : connectNanos, bytesSent, bytesReceived, ms, why, error));
         }
     }

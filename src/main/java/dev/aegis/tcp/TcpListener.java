@@ -1,5 +1,6 @@
 package dev.aegis.tcp;
 
+import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.config.HostPort;
@@ -18,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +55,8 @@ public final class TcpListener implements AutoCloseable {
     /** The current config generation's context: swapped as a whole by {@link #reconfigure}. */
     private volatile ConnectionContext context;
     private volatile boolean draining;
+    /** Where access lines go: {@link AccessLog#write}, or a test's list. */
+    private final Consumer<String> accessLines;
     private ServerSocketChannel server;
     private Thread acceptor;
     /** The bound port, read once at start: what a port-less backend is connected on. */
@@ -65,8 +69,14 @@ public final class TcpListener implements AutoCloseable {
 
     /** @param context what connections use until the next {@link #reconfigure} */
     public TcpListener(InetSocketAddress bindAddress, ConnectionContext context) {
+        this(bindAddress, context, AccessLog::write);
+    }
+
+    /** @param accessLines where access lines go when the access log is on (tests read them) */
+    TcpListener(InetSocketAddress bindAddress, ConnectionContext context, Consumer<String> accessLines) {
         this.bindAddress = bindAddress;
         this.context = context;
+        this.accessLines = accessLines;
     }
 
     /** Binds and starts accepting. A busy address throws a BindException naming it. */
@@ -344,6 +354,10 @@ public final class TcpListener implements AutoCloseable {
 
     ThreadFactory threads() {
         return threads;
+    }
+
+    Consumer<String> accessLines() {
+        return accessLines;
     }
 
     BufferPool smallBuffers() {

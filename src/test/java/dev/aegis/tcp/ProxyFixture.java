@@ -17,6 +17,8 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /** A TcpListener on a free loopback port in front of the given backends, with a running sweeper. */
 final class ProxyFixture implements AutoCloseable {
@@ -39,6 +41,16 @@ final class ProxyFixture implements AutoCloseable {
 
     ProxyFixture(TcpSettings settings, List<InetSocketAddress> backends, int maxPerBackend,
             CircuitBreakerConfig circuit, LoadBalancingConfig.Algorithm algorithm) throws IOException {
+        this(settings, backends, maxPerBackend, circuit, algorithm, UnaryOperator.identity(), line -> { });
+    }
+
+    /**
+     * @param context     changes the listener's context (a queue, say)
+     * @param accessLines receives the access lines when {@code settings.accessLog()}
+     */
+    ProxyFixture(TcpSettings settings, List<InetSocketAddress> backends, int maxPerBackend,
+            CircuitBreakerConfig circuit, LoadBalancingConfig.Algorithm algorithm,
+            UnaryOperator<ConnectionContext> context, Consumer<String> accessLines) throws IOException {
         List<BackendPool.ResolvedBackend> resolved = new ArrayList<>();
         for (InetSocketAddress a : backends) {
             resolved.add(new BackendPool.ResolvedBackend(
@@ -46,7 +58,8 @@ final class ProxyFixture implements AutoCloseable {
         }
         pool = new BackendPool("tcp", resolved,
                 new LoadBalancingConfig(algorithm, false), circuit, Balancers::create);
-        listener = new TcpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), pool, settings);
+        listener = new TcpListener(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                context.apply(ConnectionContext.of(settings, pool)), accessLines);
         listener.start();
         sweeper.scheduleAtFixedRate(listener::sweep, 10, 10, TimeUnit.MILLISECONDS);
     }
