@@ -223,12 +223,12 @@ class ProxyMetricsTest {
                       max_connections: 1
                   queue: {size: 1, timeout: 60s}
                 """.formatted(a.id()));
-        try (Socket holder = new Socket(InetAddress.getLoopbackAddress(), tcpPort());
-                Socket waiter = new Socket(InetAddress.getLoopbackAddress(), tcpPort())) {
-            holder.setSoTimeout(10_000);
+        Socket holder = new Socket(InetAddress.getLoopbackAddress(), tcpPort());
+        holder.setSoTimeout(10_000);
+        holder.getOutputStream().write('h');
+        assertEquals('h', holder.getInputStream().read()); // holds the only slot before the waiter comes
+        try (holder; Socket waiter = new Socket(InetAddress.getLoopbackAddress(), tcpPort())) {
             waiter.setSoTimeout(10_000);
-            holder.getOutputStream().write('h');
-            assertEquals('h', holder.getInputStream().read());
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                     assertEquals(1, scrape().value("proxy_queue_length{service=\"default\"}")));
             refused(); // the queue of 1 is full
