@@ -4,7 +4,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aegis.backend.BackendPool;
+import dev.aegis.config.BackendConfig;
 import dev.aegis.config.CircuitBreakerConfig;
+import dev.aegis.config.HostPort;
 import dev.aegis.config.LoadBalancingConfig;
 import dev.aegis.config.QueueConfig;
 import java.io.IOException;
@@ -12,6 +15,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
@@ -147,6 +151,29 @@ class TcpQueueTest {
         holders.get(1).close();
         assertServed(waiters.get(1), '2'); // and then the next one
         assertEquals(1, queueLength(proxy));
+    }
+
+    @Test
+    void aBackendAddedWhileClientsWaitTakesThemWithoutAnyConnectionEnding() throws Exception {
+        ProxyFixture proxy = proxy(new QueueConfig(3, Duration.ofSeconds(60)));
+        for (int i = 0; i < 4; i++) {
+            assertServed(client(proxy), 'a' + i);
+        }
+        Socket first = client(proxy);
+        await().atMost(WAIT).until(() -> queueLength(proxy) == 1);
+        Socket second = client(proxy);
+        await().atMost(WAIT).until(() -> queueLength(proxy) == 2);
+        TestServers.Backend c = TestServers.echo();
+        resources.add(c);
+
+        // room appears without a slot being freed: the sweeper finds it, and the waiter that
+        // gets a slot wakes the next while there is room
+        proxy.pool.add(new BackendPool.ResolvedBackend(
+                new BackendConfig(new HostPort("127.0.0.1", c.port()), 100, 2, Optional.empty()), c.address()));
+
+        assertServed(first, '1');
+        assertServed(second, '2');
+        assertEquals(0, queueLength(proxy));
     }
 
     @Test
