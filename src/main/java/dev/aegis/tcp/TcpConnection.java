@@ -232,6 +232,8 @@ final class TcpConnection implements Runnable {
     /**
      * Tries backends until one accepts ({@link Attempts}): a connect error or timeout counts
      * against that backend and the next eligible one is tried, at most {@code retries} more times.
+     * When every eligible backend is full (or others already wait for this pool) and the service
+     * has a {@code queue}, the connection waits there for a slot ({@link ConnectionQueue}).
      */
     private boolean connect(TcpSettings settings, BackendPool pool) {
         this.pool = pool;
