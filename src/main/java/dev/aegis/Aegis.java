@@ -264,12 +264,15 @@ public final class Aegis implements ProxyControl, AutoCloseable {
         return errors;
     }
 
-    /** The sweep runs at a quarter of the shortest TCP timeout, between 10 ms and 250 ms. */
+    /** The sweep runs at a quarter of the shortest TCP timeout (max_lifetime too), between 10 ms and 250 ms. */
     private void scheduleSweep(AegisConfig c) {
         long shortest = Long.MAX_VALUE;
         for (ServiceConfig sc : c.services()) {
             shortest = Math.min(shortest, Math.min(sc.traffic().timeout().idle().toMillis(),
                     sc.traffic().timeout().read().toMillis()));
+            if (!sc.traffic().timeout().maxLifetime().isZero()) {
+                shortest = Math.min(shortest, sc.traffic().timeout().maxLifetime().toMillis());
+            }
         }
         long period = Math.clamp(shortest / 4, 10, 250);
         if (sweep != null) {

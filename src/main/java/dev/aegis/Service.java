@@ -4,6 +4,7 @@ import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.balancer.Balancers;
 import dev.aegis.config.BackendConfig;
+import dev.aegis.config.BackendRemoval;
 import dev.aegis.config.HostPort;
 import dev.aegis.config.ProxyProtocolConfig;
 import dev.aegis.config.ServiceConfig;
@@ -11,6 +12,7 @@ import dev.aegis.config.TlsRouteConfig;
 import dev.aegis.control.ProxyStatus;
 import dev.aegis.health.HealthChecker;
 import dev.aegis.tcp.CloseReason;
+import dev.aegis.tcp.ConnectionQueue;
 import dev.aegis.tcp.ConnectionContext;
 import dev.aegis.tcp.RejectReason;
 import dev.aegis.tcp.TcpListener;
@@ -64,6 +66,14 @@ public final class Service {
     private volatile ObjLongConsumer<String> connectLatency;
     /** Open TCP connections of every listener of this service, old and new: what max_connections limits. */
     private final AtomicInteger openTcp = new AtomicInteger();
+    /** Where TCP connections wait when every eligible backend is full; one across reloads. */
+    private final ConnectionQueue queue;
+    /**
+     * {@code backend_removal} of the config being applied: set by {@link #commit} before it
+     * reconfigures the pools, so a reload that both turns {@code close} on and removes a backend
+     * closes its connections.
+     */
+    private volatile BackendRemoval removal;
     /** Live UDP sessions of every listener of this service: what udp_max_sessions limits. */
     private final AtomicInteger liveUdp = new AtomicInteger();
     // volatile: written under Aegis's lifecycle lock, read by the admin API and metrics threads
@@ -111,8 +121,10 @@ public final class Service {
         this.health = health;
         this.recorders = recorders;
         this.rateLimiter = new RateLimiter(config.traffic().rateLimit());
+        this.queue = new ConnectionQueue(config.queue());
+        this.removal = config.backendRemoval();
         this.tcpPool = new BackendPool("tcp", resolve(config.backends()), config.loadBalancing(),
-                config.circuitBreaker(), Balancers::create);
+                config.circuitBreaker(), Balancers::create, this::backendsRemoved);
         if (config.listen().hasUdp()) {
             udpPool = newUdpPool(config);
         }
@@ -181,6 +193,8 @@ public final class Service {
         }
         udpPool = p.udpPool;
         rateLimiter = rateLimiter.reconfigure(next.traffic().rateLimit());
+        queue.reconfigure(next.queue());
+        removal = next.backendRemoval();
         tcpPool.reconfigure(resolve(next.backends()), next.loadBalancing(), next.circuitBreaker());
         Set<String> routes = new HashSet<>();
         for (TlsRouteConfig route : next.tlsRoutes()) {
@@ -331,7 +345,7 @@ public final class Service {
         return new ConnectionContext(TcpSettings.from(c, log), tcpPool,
                 client -> rateLimiter.admit(client).admitted() ? null : RejectReason.RATE_LIMITED,
                 Balancers::hashClient, () -> rateLimiter.newBandwidthBucket(), this::recordConnect, openTcp,
-                tlsRouting(c));
+                tlsRouting(c), queue);
     }
 
     /** The routes of {@code c}, each with its pool (made here for a new route, reconfigured by commit). */
@@ -349,7 +363,8 @@ public final class Service {
 
     private BackendPool tlsPool(ServiceConfig c, TlsRouteConfig route) {
         return tlsPools.computeIfAbsent(route.poolName(), poolName -> new BackendPool(poolName,
-                resolve(route.backends()), c.loadBalancing(), c.circuitBreaker(), Balancers::create));
+                resolve(route.backends()), c.loadBalancing(), c.circuitBreaker(), Balancers::create,
+                this::backendsRemoved));
     }
 
     /** The TLS routes' pools of the current config, in route order. */
@@ -454,6 +469,27 @@ public final class Service {
             case "udp" -> udpPool;
             default -> name.startsWith(TlsRouteConfig.POOL_PREFIX) ? tlsPools.get(name) : null;
         };
+    }
+
+    /**
+     * Backends left a TCP pool (reload, admin API, or any other remover of the pool). Under
+     * {@code backend_removal: close} their open connections are reset now, on every listener of
+     * the service; under {@code drain} they carry on. (A UDP session ends when its backend leaves
+     * either way: see UdpListener.)
+     */
+    private void backendsRemoved(List<Backend> removed) {
+        if (removal != BackendRemoval.CLOSE) {
+            return;
+        }
+        for (Backend b : removed) {
+            b.markEvicted(); // before the look below: a connect finishing after it closes itself
+        }
+        for (TcpListener l : tcpListeners.values()) {
+            l.evict(removed);
+        }
+        for (TcpListener l : retiredTcp) {
+            l.evict(removed);
+        }
     }
 
     /** Timeouts of TCP connections and retired listeners. Housekeeping thread. */
@@ -563,7 +599,7 @@ public final class Service {
                 closed.merge(r, s.closed(r), Long::sum);
             }
         }
-        return new ProxyStatus.TcpTotals(active, accepted, from, to, rejected, closed);
+        return new ProxyStatus.TcpTotals(active, accepted, from, to, rejected, closed, queue.length());
     }
 
     /** UDP counters summed over every listener since start (all zero without a UDP listener). */

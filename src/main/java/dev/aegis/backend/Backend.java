@@ -49,6 +49,8 @@ public final class Backend {
     private final LongSupplier clock;
     /** The clock reading when warming started, or {@link #WARM}. */
     private final AtomicLong warmingSince = new AtomicLong(WARM);
+    /** Removed under {@code backend_removal: close}: a connection that connects to it now closes itself. */
+    private volatile boolean evicted;
 
     public Backend(BackendConfig config, InetSocketAddress address, CircuitBreakerConfig circuitConfig) {
         this(config, address, circuitConfig, System::nanoTime);
@@ -118,6 +120,7 @@ public final class Backend {
         this.address = resolved;
         this.circuit.reconfigure(circuitConfig);
         this.draining = false;
+        this.evicted = false;
     }
 
     /**
@@ -142,6 +145,20 @@ public final class Backend {
         BackendConfig c = config;
         return !draining && c.weight() > 0 && circuit.allowsTraffic()
                 && (c.maxConnections() == 0 || active.get() < c.maxConnections());
+    }
+
+    /**
+     * Everything {@link #isEligible} asks except room below {@code max_connections}: a backend that
+     * would be picked if it had a free slot. What a connection queue waits for.
+     */
+    public boolean isEligibleIgnoringCapacity(boolean ignoreHealth) {
+        return (healthy || ignoreHealth) && !draining && config.weight() > 0 && circuit.allowsTraffic();
+    }
+
+    /** Below its {@code max_connections} (always, when it has none). */
+    public boolean hasFreeSlot() {
+        int max = config.maxConnections();
+        return max == 0 || active.get() < max;
     }
 
     /**
@@ -282,6 +299,21 @@ public final class Backend {
     /** Removed from the configuration: no new traffic, open connections finish. */
     public void markDraining() {
         this.draining = true;
+    }
+
+    /**
+     * Removed under {@code backend_removal: close}: draining, and its open connections are to be
+     * reset. Set before the remover looks for them, so a connection that finishes its connect
+     * after that look sees the flag ({@link #isEvicted()}) and closes itself.
+     */
+    public void markEvicted() {
+        this.draining = true;
+        this.evicted = true;
+    }
+
+    /** Removed under {@code backend_removal: close} (and not added back since). */
+    public boolean isEvicted() {
+        return evicted;
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -33,20 +34,43 @@ public final class BackendPool {
     private final Selector.Factory selectors;
     /** The slow-start clock handed to every backend (tests pass their own). */
     private final LongSupplier clock;
+    /**
+     * Told about every backend that leaves the pool (reload, admin API, any later remover), after
+     * it was marked draining and outside the write lock: the service resets their connections
+     * under {@code backend_removal: close}.
+     */
+    private final Consumer<List<Backend>> removals;
     private LoadBalancingConfig balancing;
     private CircuitBreakerConfig circuitConfig;
 
     public BackendPool(String name, List<ResolvedBackend> backends,
             LoadBalancingConfig balancing, CircuitBreakerConfig circuitConfig, Selector.Factory selectors) {
-        this(name, backends, balancing, circuitConfig, selectors, System::nanoTime);
+        this(name, backends, balancing, circuitConfig, selectors, System::nanoTime, removed -> { });
     }
 
     /** A pool whose backends' slow start reads {@code clock} (nanoseconds, as {@link System#nanoTime()}). */
     public BackendPool(String name, List<ResolvedBackend> backends, LoadBalancingConfig balancing,
             CircuitBreakerConfig circuitConfig, Selector.Factory selectors, LongSupplier clock) {
+        this(name, backends, balancing, circuitConfig, selectors, clock, removed -> { });
+    }
+
+    /** @param removals told about the backends that leave the pool, once they are draining */
+    public BackendPool(String name, List<ResolvedBackend> backends, LoadBalancingConfig balancing,
+            CircuitBreakerConfig circuitConfig, Selector.Factory selectors, Consumer<List<Backend>> removals) {
+        this(name, backends, balancing, circuitConfig, selectors, System::nanoTime, removals);
+    }
+
+    /**
+     * @param clock    the slow-start clock (nanoseconds, as {@link System#nanoTime()})
+     * @param removals told about the backends that leave the pool, once they are draining
+     */
+    public BackendPool(String name, List<ResolvedBackend> backends, LoadBalancingConfig balancing,
+            CircuitBreakerConfig circuitConfig, Selector.Factory selectors, LongSupplier clock,
+            Consumer<List<Backend>> removals) {
         this.name = name;
         this.clock = clock;
         this.selectors = selectors;
+        this.removals = removals;
         this.balancing = balancing;
         this.circuitConfig = circuitConfig;
         List<Backend> live = new ArrayList<>();
@@ -82,6 +106,7 @@ public final class BackendPool {
      */
     public List<Backend> reconfigure(List<ResolvedBackend> backends,
             LoadBalancingConfig balancing, CircuitBreakerConfig circuitConfig) {
+        List<Backend> removed = new ArrayList<>();
         writeLock.lock();
         try {
             this.balancing = balancing;
@@ -97,7 +122,6 @@ public final class BackendPool {
                     next.add(joining(rb));
                 }
             }
-            List<Backend> removed = new ArrayList<>();
             for (Backend b : old.backends()) {
                 if (!next.contains(b)) {
                     b.markDraining();
@@ -105,10 +129,13 @@ public final class BackendPool {
                 }
             }
             current.set(generation(next));
-            return removed;
         } finally {
             writeLock.unlock();
         }
+        if (!removed.isEmpty()) {
+            removals.accept(List.copyOf(removed));
+        }
+        return removed;
     }
 
     /** Adds one backend at run time (admin API). @return false if the address is already in the pool */
@@ -137,10 +164,11 @@ public final class BackendPool {
 
     /** Removes one backend at run time; its open connections finish. @return the removed backend or null */
     public Backend remove(String id) {
+        Backend gone;
         writeLock.lock();
         try {
             BackendSet old = current.get();
-            Backend gone = old.find(id);
+            gone = old.find(id);
             if (gone == null) {
                 return null;
             }
@@ -148,9 +176,10 @@ public final class BackendPool {
             next.remove(gone);
             gone.markDraining();
             current.set(generation(next));
-            return gone;
         } finally {
             writeLock.unlock();
         }
+        removals.accept(List.of(gone));
+        return gone;
     }
 }

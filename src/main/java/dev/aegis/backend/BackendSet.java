@@ -67,6 +67,35 @@ public final class BackendSet {
         return healthy * 100 < panicThreshold * backends.size();
     }
 
+    /** Room for a new connection in a set, as a connection queue sees it. */
+    public enum Capacity {
+        /** An eligible backend has a free slot. */
+        FREE,
+        /** Every eligible backend is at its {@code max_connections}: worth waiting for a slot. */
+        FULL,
+        /** No backend is eligible even ignoring {@code max_connections}: waiting would not help. */
+        NONE
+    }
+
+    /**
+     * Whether a slot is free, every eligible backend is full, or nothing is eligible at all. One
+     * pass over the backends (two in panic mode); no lock, no allocation. Asked only by
+     * connections that found no backend, or that would queue behind others.
+     */
+    public Capacity capacity() {
+        boolean panic = inPanic();
+        boolean full = false;
+        for (Backend b : backends) {
+            if (b.isEligibleIgnoringCapacity(panic)) {
+                if (b.hasFreeSlot()) {
+                    return Capacity.FREE;
+                }
+                full = true;
+            }
+        }
+        return full ? Capacity.FULL : Capacity.NONE;
+    }
+
     /**
      * Clients sent to a backend that its health check calls down (which only panic mode does),
      * since the pool was created.

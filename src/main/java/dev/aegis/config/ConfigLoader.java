@@ -59,12 +59,14 @@ public final class ConfigLoader {
     private static final long MAX_BYTES_PER_SECOND = 1_000_000_000_000L;
     private static final long MAX_PACKETS_PER_SECOND = 1_000_000_000L;
     private static final int MAX_UDP_RESPONSES = 1_000_000;
+    private static final int MAX_QUEUE = 1_000_000;
 
     public static final HostPort DEFAULT_API_ADDRESS = new HostPort("127.0.0.1", 9090);
     public static final HostPort DEFAULT_METRICS_ADDRESS = new HostPort("0.0.0.0", 9091);
 
     private static final Map<String, Algorithm> ALGORITHMS = algorithms();
     private static final Map<String, Send> SENDS = sends();
+    private static final Map<String, BackendRemoval> REMOVALS = removals();
     private static final Map<String, Scheme> SCHEMES = schemes();
     private static final Map<String, String> LEVELS = levels();
 
@@ -279,10 +281,10 @@ public final class ConfigLoader {
     private ServiceConfig service(String name, ConfigNode node, String path) {
         if (path.equals("proxy")) {
             node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
-                    "proxy_protocol", "tls_routes");
+                    "proxy_protocol", "tls_routes", "queue", "backend_removal");
         } else {
             node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
-                    "proxy_protocol", "tls_routes");
+                    "proxy_protocol", "tls_routes", "queue", "backend_removal");
         }
         // A service without a usable name is named by its path in the messages about its binds.
         ListenConfig listen = listen(node.get("listen"), name.isEmpty() ? path : name, path);
@@ -313,7 +315,8 @@ public final class ConfigLoader {
             TimeoutConfig t = traffic.timeout();
             traffic = new TrafficConfig(traffic.rateLimit(),
                     new TimeoutConfig(t.connect(), t.idle(), t.read(),
-                            sessionTimeout.duration(t.udpSession(), MIN_TIMEOUT, MAX_DURATION), t.clientHello()),
+                            sessionTimeout.duration(t.udpSession(), MIN_TIMEOUT, MAX_DURATION), t.clientHello(),
+                            t.maxLifetime()),
                     traffic.retries(), traffic.maxConnections(), traffic.udpMaxSessions());
         }
         UdpModeConfig udp = new UdpModeConfig(
@@ -328,7 +331,17 @@ public final class ConfigLoader {
                 circuitBreaker(node.get("circuit_breaker")),
                 udp,
                 proxyProtocol(node.get("proxy_protocol"), listen),
-                tlsRoutes);
+                tlsRoutes,
+                queue(node.get("queue")),
+                node.get("backend_removal").choice(REMOVALS, BackendRemoval.DRAIN));
+    }
+
+    /** {@code queue:} (SPEC §11); a timeout of 0 would reject every waiter at once, so it is at least 1ms. */
+    private static QueueConfig queue(ConfigNode node) {
+        node.keys("size", "timeout");
+        return new QueueConfig(
+                node.get("size").integer(QueueConfig.NONE.size(), 0, MAX_QUEUE),
+                node.get("timeout").duration(QueueConfig.NONE.timeout(), MIN_TIMEOUT, MAX_DURATION));
     }
 
     /** {@code proxy_protocol:} (SPEC §10). */
@@ -626,13 +639,14 @@ public final class ConfigLoader {
     }
 
     private static TimeoutConfig timeouts(ConfigNode node) {
-        node.keys("connect", "idle", "read", "udp_session", "client_hello");
+        node.keys("connect", "idle", "read", "udp_session", "client_hello", "max_lifetime");
         return new TimeoutConfig(
                 node.get("connect").duration(Duration.ofSeconds(5), MIN_TIMEOUT, MAX_DURATION),
                 node.get("idle").duration(Duration.ofSeconds(60), MIN_TIMEOUT, MAX_DURATION),
                 node.get("read").duration(Duration.ofSeconds(30), MIN_TIMEOUT, MAX_DURATION),
                 node.get("udp_session").duration(Duration.ofSeconds(30), MIN_TIMEOUT, MAX_DURATION),
-                node.get("client_hello").duration(TimeoutConfig.DEFAULT_CLIENT_HELLO, MIN_TIMEOUT, MAX_DURATION));
+                node.get("client_hello").duration(TimeoutConfig.DEFAULT_CLIENT_HELLO, MIN_TIMEOUT, MAX_DURATION),
+                node.get("max_lifetime").duration(Duration.ZERO, Duration.ZERO, MAX_DURATION));
     }
 
     private static CircuitBreakerConfig circuitBreaker(ConfigNode node) {
@@ -840,6 +854,14 @@ public final class ConfigLoader {
             names.put(algorithm.yamlName(), algorithm);
         }
         names.put("weighted_round_robin", Algorithm.WEIGHTED); // the original Aegis's name
+        return names;
+    }
+
+    private static Map<String, BackendRemoval> removals() {
+        Map<String, BackendRemoval> names = new LinkedHashMap<>();
+        for (BackendRemoval removal : BackendRemoval.values()) {
+            names.put(removal.yamlName(), removal);
+        }
         return names;
     }
 

@@ -98,6 +98,13 @@ public final class ConfigWriter {
             }
             out.put("proxy_protocol", block);
         }
+        // Only when set, as proxy_protocol: the defaults read back the same without them.
+        if (!proxy.queue().equals(QueueConfig.NONE)) {
+            out.put("queue", map("size", proxy.queue().size(), "timeout", Durations.format(proxy.queue().timeout())));
+        }
+        if (proxy.backendRemoval() != BackendRemoval.DRAIN) {
+            out.put("backend_removal", proxy.backendRemoval().yamlName());
+        }
         return out;
     }
 
@@ -162,6 +169,11 @@ public final class ConfigWriter {
             @SuppressWarnings("unchecked")
             Map<String, Object> timeouts = (Map<String, Object>) out.get("timeout");
             timeouts.put("client_hello", Durations.format(timeout.clientHello()));
+        }
+        if (!timeout.maxLifetime().isZero()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> timeouts = (Map<String, Object>) out.get("timeout");
+            timeouts.put("max_lifetime", Durations.format(timeout.maxLifetime()));
         }
         return out;
     }

@@ -20,6 +20,10 @@ import java.util.regex.Pattern;
  * @param proxyProtocol  the PROXY protocol header sent to the backends (SPEC §10)
  * @param tlsRoutes      TLS passthrough routes by server name (SPEC §10, TCP only); empty = no
  *                       ClientHello is read and every connection uses {@code backends}
+ * @param queue          where new TCP connections wait when every eligible backend is full
+ *                       (SPEC §11); {@link QueueConfig#NONE} by default
+ * @param backendRemoval what a removed backend's open TCP connections get; {@link BackendRemoval#DRAIN}
+ *                       by default
  */
 public record ServiceConfig(
         String name,
@@ -31,7 +35,9 @@ public record ServiceConfig(
         CircuitBreakerConfig circuitBreaker,
         UdpModeConfig udp,
         ProxyProtocolConfig proxyProtocol,
-        List<TlsRouteConfig> tlsRoutes) {
+        List<TlsRouteConfig> tlsRoutes,
+        QueueConfig queue,
+        BackendRemoval backendRemoval) {
 
     /** The name of the one service of a {@code proxy:} file. */
     public static final String DEFAULT_NAME = "default";
@@ -44,6 +50,17 @@ public record ServiceConfig(
         udpBackends = List.copyOf(udpBackends);
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         tlsRoutes = List.copyOf(tlsRoutes);
+        Objects.requireNonNull(queue, "queue");
+        Objects.requireNonNull(backendRemoval, "backendRemoval");
+    }
+
+    /** A service without a queue, whose removed backends drain. */
+    public ServiceConfig(String name, ListenConfig listen, List<BackendConfig> backends,
+            List<BackendConfig> udpBackends, LoadBalancingConfig loadBalancing, TrafficConfig traffic,
+            CircuitBreakerConfig circuitBreaker, UdpModeConfig udp, ProxyProtocolConfig proxyProtocol,
+            List<TlsRouteConfig> tlsRoutes) {
+        this(name, listen, backends, udpBackends, loadBalancing, traffic, circuitBreaker, udp, proxyProtocol, tlsRoutes,
+                QueueConfig.NONE, BackendRemoval.DRAIN);
     }
 
     /** A service without {@code tls_routes}. */

@@ -146,14 +146,23 @@ public record ProxyStatus(
 
     /**
      * TCP counters summed over every listener since start (a reload that moves the listen
-     * address adds a listener; the sums never go backwards).
+     * address adds a listener; the sums never go backwards), and the service's queue now.
+     *
+     * @param queueLength connections waiting in the service's {@code queue} for a backend slot now
      */
     public record TcpTotals(int activeConnections, long acceptedConnections, long bytesFromClients,
-                            long bytesToClients, Map<RejectReason, Long> rejected, Map<CloseReason, Long> closed) {
+                            long bytesToClients, Map<RejectReason, Long> rejected, Map<CloseReason, Long> closed,
+                            int queueLength) {
 
         public TcpTotals {
             rejected = Map.copyOf(rejected);
             closed = Map.copyOf(closed);
+        }
+
+        /** Totals with nobody queued. */
+        public TcpTotals(int activeConnections, long acceptedConnections, long bytesFromClients, long bytesToClients,
+                Map<RejectReason, Long> rejected, Map<CloseReason, Long> closed) {
+            this(activeConnections, acceptedConnections, bytesFromClients, bytesToClients, rejected, closed, 0);
         }
 
         public long rejected(RejectReason reason) {

@@ -80,6 +80,12 @@ final class TrafficMetrics {
                 }))
                 .register(registry);
         GaugeWithCallback.builder()
+                .name("proxy_queue_length")
+                .help("TCP connections waiting in the service's queue for a backend slot (queue.size), now.")
+                .labelNames("service")
+                .callback(cb -> each(s -> cb.call(s.tcpTotals().queueLength(), s.name())))
+                .register(registry);
+        GaugeWithCallback.builder()
                 .name("proxy_draining")
                 .help("1 while draining (new connections and sessions refused), else 0.")
                 .callback(cb -> cb.call(status.get().draining() ? 1 : 0))

@@ -20,6 +20,13 @@ public enum CloseReason {
     CONNECT_FAILED("connect_failed"),
     /** Aegis itself could not go on, typically out of file descriptors; not counted against a backend. */
     LOCAL_ERROR("local_error"),
+    /**
+     * {@code traffic.timeout.max_lifetime}: the connection was older than that, and both
+     * directions were ended with a FIN between two chunks.
+     */
+    MAX_LIFETIME("max_lifetime"),
+    /** Its backend was removed (admin API, reload, discovery) under {@code backend_removal: close}: reset. */
+    BACKEND_REMOVED("backend_removed"),
     /** Closed by graceful shutdown after the drain timeout. */
     SHUTDOWN("shutdown"),
     /** Unexpected error: a bug, logged with its stack trace. */

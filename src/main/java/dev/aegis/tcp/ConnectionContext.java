@@ -1,6 +1,7 @@
 package dev.aegis.tcp;
 
 import dev.aegis.backend.BackendPool;
+import dev.aegis.config.QueueConfig;
 import dev.aegis.traffic.TokenBucket;
 import java.net.InetAddress;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,6 +29,7 @@ import java.util.function.ToIntFunction;
  *                         service, so a port range of 21 listeners still admits max_connections in all)
  * @param tlsRouting       the service's {@code tls_routes} ({@link TlsRouting#NONE} without them);
  *                         {@code pool} is then the default pool
+ * @param queue            the service's connection queue ({@code queue:}), one object across reloads
  */
 public record ConnectionContext(
         TcpSettings settings,
@@ -37,7 +39,16 @@ public record ConnectionContext(
         Supplier<TokenBucket> bandwidthBuckets,
         ObjLongConsumer<String> connectLatency,
         AtomicInteger open,
-        TlsRouting tlsRouting) {
+        TlsRouting tlsRouting,
+        ConnectionQueue queue) {
+
+    /** A context without a queue (a queue of size 0 of its own). */
+    public ConnectionContext(TcpSettings settings, BackendPool pool, Function<InetAddress, RejectReason> admission,
+            ToIntFunction<InetAddress> clientHasher, Supplier<TokenBucket> bandwidthBuckets,
+            ObjLongConsumer<String> connectLatency, AtomicInteger open, TlsRouting tlsRouting) {
+        this(settings, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open, tlsRouting,
+                new ConnectionQueue(QueueConfig.NONE));
+    }
 
     /** A context without TLS routes. */
     public ConnectionContext(TcpSettings settings, BackendPool pool, Function<InetAddress, RejectReason> admission,
@@ -54,16 +65,25 @@ public record ConnectionContext(
 
     /** This context with other settings (a test, or a reload that changes only timeouts). */
     public ConnectionContext withSettings(TcpSettings next) {
-        return new ConnectionContext(next, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open, tlsRouting);
+        return new ConnectionContext(next, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open, tlsRouting,
+                queue);
     }
 
     /** This context with another bandwidth bucket factory. */
     public ConnectionContext withBandwidthBuckets(Supplier<TokenBucket> next) {
-        return new ConnectionContext(settings, pool, admission, clientHasher, next, connectLatency, open, tlsRouting);
+        return new ConnectionContext(settings, pool, admission, clientHasher, next, connectLatency, open, tlsRouting,
+                queue);
     }
 
     /** This context with TLS routes. */
     public ConnectionContext withTlsRouting(TlsRouting next) {
-        return new ConnectionContext(settings, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open, next);
+        return new ConnectionContext(settings, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open, next,
+                queue);
+    }
+
+    /** This context with a connection queue. */
+    public ConnectionContext withQueue(ConnectionQueue next) {
+        return new ConnectionContext(settings, pool, admission, clientHasher, bandwidthBuckets, connectLatency, open,
+                tlsRouting, next);
     }
 }

@@ -1,9 +1,9 @@
 package dev.aegis.tcp;
 
-import dev.aegis.accesslog.AccessLog;
 import dev.aegis.backend.Attempts;
 import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
+import dev.aegis.backend.BackendSet.Capacity;
 import dev.aegis.config.HostPort;
 import dev.aegis.proxyprotocol.ParseResult;
 import dev.aegis.proxyprotocol.ProxyHeader;
@@ -96,6 +96,7 @@ final class TcpConnection implements Runnable {
             Backend b = backend;
             if (b != null) {
                 b.release();
+                context.queue().slotFreed(pool); // the oldest waiter for this pool, if any, takes the slot
             }
             listener.closed(this);
         }
@@ -124,6 +125,10 @@ final class TcpConnection implements Runnable {
         }
         proxyHeader = proxyHeader(settings);
         if (!connect(settings, pool)) {
+            return;
+        }
+        if (backend.isEvicted()) { // removed under backend_removal: close while this connect was under way
+            abort(CloseReason.BACKEND_REMOVED, true);
             return;
         }
         // after the PROXY header (written at connect), before any other byte of the client
@@ -227,10 +232,33 @@ final class TcpConnection implements Runnable {
     /**
      * Tries backends until one accepts ({@link Attempts}): a connect error or timeout counts
      * against that backend and the next eligible one is tried, at most {@code retries} more times.
+     * When every eligible backend is full (or others already wait for this pool) and the service
+     * has a {@code queue}, the connection waits there for a slot ({@link ConnectionQueue}).
      */
     private boolean connect(TcpSettings settings, BackendPool pool) {
-        int hash = context.clientHasher().applyAsInt(clientAddress.getAddress());
-        switch (Attempts.run(pool.current(), hash, settings.retries(), TcpConnection::tryBackend, this)) {
+        this.pool = pool;
+        this.clientHash = context.clientHasher().applyAsInt(clientAddress.getAddress());
+        ConnectionQueue queue = context.queue();
+        Attempts.Result result = null;
+        // While others wait for a slot of this pool, a newcomer queues behind them instead of
+        // taking the slot that was freed for the oldest of them.
+        boolean behind = queue.enabled() && queue.waitingFor(pool) && pool.current().capacity() != Capacity.NONE;
+        if (!behind) {
+            result = Attempts.run(pool.current(), clientHash, settings.retries(), TcpConnection::tryBackend, this);
+        }
+        if (behind || result == Attempts.Result.NO_BACKEND && queue.enabled()
+                && pool.current().capacity() == Capacity.FULL) {
+            ConnectionQueue.Waited waited = queue.await(pool, this);
+            if (waited.rejected() != null) {
+                reject(waited.rejected());
+                return false;
+            }
+            if (waited.result() == null) {
+                return false; // closed while waiting: the closer set the reason
+            }
+            result = waited.result();
+        }
+        switch (result) {
             case CONNECTED -> {
                 return true;
             }
@@ -239,6 +267,17 @@ final class TcpConnection implements Runnable {
             case LOCAL_FAILURE -> reason.compareAndSet(null, CloseReason.LOCAL_ERROR);
         }
         return false;
+    }
+
+    /** One more try from the queue, with this connection's retries: NO_BACKEND = still no slot. */
+    Attempts.Result attemptFromQueue() {
+        return Attempts.run(pool.current(), clientHash, listener.context().settings().retries(),
+                TcpConnection::tryBackend, this);
+    }
+
+    /** Closed while it waited in the queue (shutdown): it stops waiting. */
+    boolean abandoned() {
+        return reason.get() != null;
     }
 
     /**
@@ -328,12 +367,17 @@ final class TcpConnection implements Runnable {
         long t0 = System.nanoTime();
         try {
             c.upstream = connect(ch, target, c.context.settings(), c.proxyHeader);
-            c.backend = candidate;
+            c.backend = candidate; // volatile write before the eviction check in serve(): see Backend#markEvicted
             c.error = null; // a refusal by an earlier backend is not this connection's error
-            c.context.connectLatency().accept(candidate.id(), System.nanoTime() - t0);
+            c.connectNanos = System.nanoTime() - t0;
+            c.context.connectLatency().accept(candidate.id(), c.connectNanos);
             return Attempts.Outcome.CONNECTED;
         } catch (IOException e) {
             c.error = describe(e);
+            if (c.listener.context().settings().accessLog()) {
+                // tried= of the access line; only on a failure, so the usual connect allocates nothing
+                c.tried = c.tried == null ? candidate.id() : c.tried + "," + candidate.id();
+            }
             if (log.isDebugEnabled()) {
                 log.debug("backend connect failed client={} backend={} error=\"{}\"",
                         format(c.clientAddress), candidate.id(), c.error);
@@ -372,6 +416,13 @@ final class TcpConnection implements Runnable {
     }
 
     private RejectReason rejectReason;
+    /** The pool this connection chose from (after TLS routing): where its freed slot is offered. */
+    private BackendPool pool;
+    private int clientHash;
+    /** How long the connect to the chosen backend took; set once, before the pipes start. */
+    private long connectNanos = -1;
+    /** The backends whose connect failed before, comma-separated (access log on only); null for none. */
+    private String tried;
     private static final int INITIAL_PEEK = 4096;
     /** Room for any v1 line and a v2 header with a few TLVs; a longer v2 header grows it. */
     private static final int HEADER_BUFFER = 512;
@@ -424,7 +475,9 @@ final class TcpConnection implements Runnable {
         if (fin == 1) {
             firstFin = fromClient ? CloseReason.CLIENT_CLOSED : CloseReason.BACKEND_CLOSED;
         }
-        return fin == 2;
+        // max_lifetime ended both reads: each side gets its own FIN now, before the close, which
+        // would reset a side whose unread bytes are still in our receive buffer
+        return fin == 2 && reason.get() != CloseReason.MAX_LIFETIME;
     }
 
     /** The backend sent its first byte: it is answering, which is what resets its failure count. */
@@ -490,6 +543,23 @@ final class TcpConnection implements Runnable {
     }
 
     /**
+     * {@code max_lifetime}: the connection is too old. Both reads are shut down (the JDK's
+     * {@code shutdownInput}, which wakes a blocked read with end-of-stream), so each pipe finishes
+     * the chunk it is writing, reads EOF and passes a FIN on: the two peers see a clean end of
+     * stream between two chunks, never a chunk cut in half. Idempotent; only the first call acts.
+     */
+    void expire() {
+        if (reason.compareAndSet(null, CloseReason.MAX_LIFETIME)) {
+            shutdownInputQuietly(client);
+            shutdownInputQuietly(upstream);
+        }
+    }
+
+    long startNanos() {
+        return startNanos;
+    }
+
+    /**
      * Ends the connection now: records the reason (the first one wins), then closes both
      * sockets, with a reset when {@code reset} (SO_LINGER 0), which unblocks both pipes.
      */
@@ -547,8 +617,8 @@ final class TcpConnection implements Runnable {
         if (current.accessLog()) { // the current generation's flag, as for timeouts
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
             Backend b = backend;
-            AccessLog.write(accessLine(current.service(), clientAddress, peerAddress, b == null ? "-" : b.id(),
-                    bytesSent, bytesReceived, ms, why, error));
+            listener.accessLines().accept(accessLine(current.service(), clientAddress, peerAddress, b == null ? "-" : b.id(),
+                    tried, b == null ? -1 : connectNanos, bytesSent, bytesReceived, ms, why, error));
         }
     }
 
@@ -569,17 +639,41 @@ final class TcpConnection implements Runnable {
      */
     static String accessLine(String service, InetSocketAddress client, InetSocketAddress peer, String backend,
             long bytesSent, long bytesReceived, long durationMillis, String reason, String error) {
+        return accessLine(service, client, peer, backend, null, -1, bytesSent, bytesReceived, durationMillis, reason,
+                error);
+    }
+
+    /**
+     * @param tried        the backends whose connect failed before {@code backend} answered (or before
+     *                     the connection gave up), comma-separated: {@code tried=}; null for none
+     * @param connectNanos how long the connect to {@code backend} took: {@code connect_ms=} with three
+     *                     decimals (microseconds: a loopback connect takes well under a millisecond);
+     *                     negative when no backend was connected
+     */
+    static String accessLine(String service, InetSocketAddress client, InetSocketAddress peer, String backend,
+            String tried, long connectNanos, long bytesSent, long bytesReceived, long durationMillis, String reason,
+            String error) {
         StringBuilder line = new StringBuilder(192)
                 .append("access protocol=tcp service=").append(service)
                 .append(" client_ip=").append(format(client));
         if (peer != null) {
             line.append(" peer=").append(format(peer));
         }
-        line.append(" backend=").append(backend)
-                .append(" bytes_sent=").append(bytesSent)
+        line.append(" backend=").append(backend);
+        if (tried != null) {
+            line.append(" tried=").append(tried);
+        }
+        line.append(" bytes_sent=").append(bytesSent)
                 .append(" bytes_received=").append(bytesReceived)
-                .append(" duration_ms=").append(durationMillis)
-                .append(" reason=").append(reason);
+                .append(" duration_ms=").append(durationMillis);
+        if (connectNanos >= 0) {
+            long micros = connectNanos / 1000;
+            long fraction = micros % 1000;
+            line.append(" connect_ms=").append(micros / 1000).append('.')
+                    .append((char) ('0' + fraction / 100)).append((char) ('0' + fraction / 10 % 10))
+                    .append((char) ('0' + fraction % 10));
+        }
+        line.append(" reason=").append(reason);
         if (error != null) {
             line.append(" error=\"").append(error).append('"');
         }
@@ -605,6 +699,17 @@ final class TcpConnection implements Runnable {
             } catch (IOException ignored) {
                 // closing: nothing left to do
             }
+        }
+    }
+
+    private static void shutdownInputQuietly(SocketChannel ch) {
+        if (ch == null) {
+            return;
+        }
+        try {
+            ch.shutdownInput();
+        } catch (IOException | RuntimeException ignored) {
+            // closed or never connected: its pipe ends anyway
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.aegis.tcp;
 
+import dev.aegis.accesslog.AccessLog;
+import dev.aegis.backend.Backend;
 import dev.aegis.backend.BackendPool;
 import dev.aegis.config.HostPort;
 import java.io.IOException;
@@ -12,10 +14,12 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +55,8 @@ public final class TcpListener implements AutoCloseable {
     /** The current config generation's context: swapped as a whole by {@link #reconfigure}. */
     private volatile ConnectionContext context;
     private volatile boolean draining;
+    /** Where access lines go: {@link AccessLog#write}, or a test's list. */
+    private final Consumer<String> accessLines;
     private ServerSocketChannel server;
     private Thread acceptor;
     /** The bound port, read once at start: what a port-less backend is connected on. */
@@ -63,8 +69,14 @@ public final class TcpListener implements AutoCloseable {
 
     /** @param context what connections use until the next {@link #reconfigure} */
     public TcpListener(InetSocketAddress bindAddress, ConnectionContext context) {
+        this(bindAddress, context, AccessLog::write);
+    }
+
+    /** @param accessLines where access lines go when the access log is on (tests read them) */
+    TcpListener(InetSocketAddress bindAddress, ConnectionContext context, Consumer<String> accessLines) {
         this.bindAddress = bindAddress;
         this.context = context;
+        this.accessLines = accessLines;
     }
 
     /** Binds and starts accepting. A busy address throws a BindException naming it. */
@@ -207,15 +219,25 @@ public final class TcpListener implements AutoCloseable {
      * as active: a receiver that stays connected but never reads is not timed out (Java shows no
      * send-queue progress between the kernel's coarse wake-ups to tell it from a slow one). Both end with
      * {@link TcpConnection#timedOut}: a reset, not a FIN, for every stream the timeout cuts.
+     *
+     * <p>{@code max_lifetime} is checked here too, one comparison per connection and sweep rather
+     * than a timer per connection: a connection older than that is {@link TcpConnection#expire
+     * expired} within one sweep period after its time. The same pass gives the connection queue a
+     * look ({@link ConnectionQueue#poke}).
      */
     public void sweep() {
-        TcpSettings s = context.settings();
+        ConnectionContext ctx = context;
+        TcpSettings s = ctx.settings();
         long now = System.nanoTime();
         long idle = s.idleTimeout().toNanos();
         long read = s.readTimeout().toNanos();
+        long lifetime = s.maxLifetime().toNanos();
         for (TcpConnection c : live) {
             if (!c.piping()) {
                 continue;
+            }
+            if (lifetime > 0 && now - c.startNanos() > lifetime) {
+                c.expire(); // FIN both ways between chunks; a hung write is still left to the timeouts below
             }
             Pipe up = c.toBackend();
             Pipe down = c.toClient();
@@ -226,6 +248,20 @@ public final class TcpListener implements AutoCloseable {
                 c.readTimedOut();
             } else if (!upWriting && !down.writing && now - (upAt - downAt > 0 ? upAt : downAt) > idle) {
                 c.timedOut(CloseReason.IDLE_TIMEOUT);
+            }
+        }
+        ctx.queue().poke(); // room that appeared without a connection ending (health, admin API, reload)
+    }
+
+    /**
+     * {@code backend_removal: close}: resets every connection of this listener to one of
+     * {@code removed} at once (both sockets, SO_LINGER 0), counted as {@code backend_removed}.
+     */
+    public void evict(List<Backend> removed) {
+        for (TcpConnection c : live) {
+            Backend b = c.backend();
+            if (b != null && removed.contains(b)) {
+                c.abort(CloseReason.BACKEND_REMOVED, true);
             }
         }
     }
@@ -260,6 +296,7 @@ public final class TcpListener implements AutoCloseable {
         for (TcpConnection c : live) {
             c.timedOut(CloseReason.SHUTDOWN);
         }
+        context.queue().wakeAll(); // the closed ones among the waiters leave the queue
     }
 
     /** Stops accepting and closes every connection. */
@@ -317,6 +354,10 @@ public final class TcpListener implements AutoCloseable {
 
     ThreadFactory threads() {
         return threads;
+    }
+
+    Consumer<String> accessLines() {
+        return accessLines;
     }
 
     BufferPool smallBuffers() {

@@ -26,6 +26,8 @@ import java.util.Objects;
  *                         backend connection, {@link Send#NONE} for none
  * @param acceptFrom       {@code proxy_protocol.accept_from}: sources whose connections must start
  *                         with a PROXY header (read within {@code connectTimeout}), none by default
+ * @param maxLifetime      a connection older than this is ended with a FIN both ways between two
+ *                         chunks ({@code max_lifetime}); {@link Duration#ZERO} = never
  */
 public record TcpSettings(
         Duration connectTimeout,
@@ -37,7 +39,8 @@ public record TcpSettings(
         boolean accessLog,
         String service,
         Send proxyHeader,
-        Cidrs acceptFrom) {
+        Cidrs acceptFrom,
+        Duration maxLifetime) {
 
     /** The service name of a {@code proxy:} file. */
     public static final String DEFAULT_SERVICE = "default";
@@ -46,6 +49,15 @@ public record TcpSettings(
         Objects.requireNonNull(service, "service");
         Objects.requireNonNull(proxyHeader, "proxyHeader");
         Objects.requireNonNull(acceptFrom, "acceptFrom");
+        Objects.requireNonNull(maxLifetime, "maxLifetime");
+    }
+
+    /** Settings without a maximum lifetime. */
+    public TcpSettings(Duration connectTimeout, Duration idleTimeout, Duration readTimeout, int retries,
+            int maxConnections, long bytesPerSecond, boolean accessLog, String service, Send proxyHeader,
+            Cidrs acceptFrom) {
+        this(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond, accessLog, service,
+                proxyHeader, acceptFrom, Duration.ZERO);
     }
 
     /** Settings that accept PROXY headers from no one. */
@@ -75,24 +87,31 @@ public record TcpSettings(
                 accessLog,
                 service.name(),
                 service.proxyProtocol().send(),
-                service.proxyProtocol().acceptFrom());
+                service.proxyProtocol().acceptFrom(),
+                t.timeout().maxLifetime());
     }
 
     /** These settings for the service named {@code name}. */
     public TcpSettings withService(String name) {
         return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
-                accessLog, name, proxyHeader, acceptFrom);
+                accessLog, name, proxyHeader, acceptFrom, maxLifetime);
     }
 
     /** These settings with another {@code proxy_protocol.send}. */
     public TcpSettings withProxyHeader(Send header) {
         return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
-                accessLog, service, header, acceptFrom);
+                accessLog, service, header, acceptFrom, maxLifetime);
     }
 
     /** These settings with another {@code proxy_protocol.accept_from}. */
     public TcpSettings withAcceptFrom(Cidrs sources) {
         return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
-                accessLog, service, proxyHeader, sources);
+                accessLog, service, proxyHeader, sources, maxLifetime);
+    }
+
+    /** These settings with another {@code max_lifetime}. */
+    public TcpSettings withMaxLifetime(Duration lifetime) {
+        return new TcpSettings(connectTimeout, idleTimeout, readTimeout, retries, maxConnections, bytesPerSecond,
+                accessLog, service, proxyHeader, acceptFrom, lifetime);
     }
 }

@@ -109,6 +109,30 @@ class ConfigWriterTest {
     }
 
     @Test
+    void queueBackendRemovalAndMaxLifetimeAreWrittenWhenSetAndReadBack() throws Exception {
+        AegisConfig config = parse("""
+                services:
+                  - name: web
+                    listen: {tcp: "127.0.0.1:8080"}
+                    backends: [{address: "127.0.0.1:3000", max_connections: 2}]
+                    queue: {size: 3, timeout: 1500ms}
+                    backend_removal: close
+                    traffic: {timeout: {max_lifetime: 10m}}
+                """);
+        Map<?, ?> web = (Map<?, ?>) ((List<?>) ConfigWriter.toMap(config).get("services")).get(0);
+        assertEquals(Map.of("size", 3, "timeout", "1500ms"), web.get("queue"));
+        assertEquals("close", web.get("backend_removal"));
+        assertEquals("10m", ((Map<?, ?>) ((Map<?, ?>) web.get("traffic")).get("timeout")).get("max_lifetime"));
+        String written = new YAMLMapper().writeValueAsString(ConfigWriter.toMap(config));
+        assertEquals(config, parse(written), written);
+
+        ServiceConfig defaults = parse("proxy:\n  listen: {tcp: \":1\"}\n  backends: [{address: \"a:1\"}]\n").services().get(0);
+        assertEquals(QueueConfig.NONE, defaults.queue());
+        assertEquals(BackendRemoval.DRAIN, defaults.backendRemoval());
+        assertEquals(java.time.Duration.ZERO, defaults.traffic().timeout().maxLifetime());
+    }
+
+    @Test
     void theTreeSerialisesAsJson() throws Exception {
         String json = new ObjectMapper().writeValueAsString(ConfigWriter.toMap(parse(FULL)));
         assertEquals(Map.of("drain_timeout", "0s"), new ObjectMapper().readValue(json, Map.class).get("shutdown"));

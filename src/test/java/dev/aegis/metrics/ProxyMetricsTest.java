@@ -230,6 +230,38 @@ class ProxyMetricsTest {
                 "a removed backend is no longer exported");
     }
 
+    @Test
+    void exportsTheQueueLengthAndCountsQueueRejections() throws Exception {
+        TcpEcho a = tcpBackend();
+        start("""
+                proxy:
+                  listen:
+                    tcp: "127.0.0.1:0"
+                  backends:
+                    - address: "%s"
+                      max_connections: 1
+                  queue: {size: 1, timeout: 60s}
+                """.formatted(a.id()));
+        Socket holder = new Socket(InetAddress.getLoopbackAddress(), tcpPort());
+        holder.setSoTimeout(10_000);
+        holder.getOutputStream().write('h');
+        assertEquals('h', holder.getInputStream().read()); // holds the only slot before the waiter comes
+        try (holder; Socket waiter = new Socket(InetAddress.getLoopbackAddress(), tcpPort())) {
+            waiter.setSoTimeout(10_000);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertEquals(1, scrape().value("proxy_queue_length{service=\"default\"}")));
+            refused(); // the queue of 1 is full
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(1,
+                    scrape().value("proxy_rejected_connections_total{protocol=\"tcp\",reason=\"queue_full\",service=\"default\"}")));
+
+            holder.close(); // its slot goes to the waiter
+            waiter.getOutputStream().write('w');
+            assertEquals('w', waiter.getInputStream().read());
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertEquals(0, scrape().value("proxy_queue_length{service=\"default\"}")));
+        }
+    }
+
     /** A connection the proxy closes at once: the client reads EOF (or a reset) and no byte. */
     private void refused() throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tcpPort())) {
