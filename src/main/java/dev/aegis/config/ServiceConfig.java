@@ -2,6 +2,7 @@ package dev.aegis.config;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -20,6 +21,8 @@ import java.util.regex.Pattern;
  * @param proxyProtocol  the PROXY protocol header sent to the backends (SPEC §10)
  * @param tlsRoutes      TLS passthrough routes by server name (SPEC §10, TCP only); empty = no
  *                       ClientHello is read and every connection uses {@code backends}
+ * @param discovery      DNS names whose answers join {@code backends} (and the UDP pool when
+ *                       {@code udpBackends} is empty) at run time (SPEC §11); empty = none
  */
 public record ServiceConfig(
         String name,
@@ -31,7 +34,8 @@ public record ServiceConfig(
         CircuitBreakerConfig circuitBreaker,
         UdpModeConfig udp,
         ProxyProtocolConfig proxyProtocol,
-        List<TlsRouteConfig> tlsRoutes) {
+        List<TlsRouteConfig> tlsRoutes,
+        Optional<DiscoveryConfig> discovery) {
 
     /** The name of the one service of a {@code proxy:} file. */
     public static final String DEFAULT_NAME = "default";
@@ -44,6 +48,16 @@ public record ServiceConfig(
         udpBackends = List.copyOf(udpBackends);
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         tlsRoutes = List.copyOf(tlsRoutes);
+        Objects.requireNonNull(discovery, "discovery");
+    }
+
+    /** A service without {@code discovery}. */
+    public ServiceConfig(String name, ListenConfig listen, List<BackendConfig> backends,
+            List<BackendConfig> udpBackends, LoadBalancingConfig loadBalancing, TrafficConfig traffic,
+            CircuitBreakerConfig circuitBreaker, UdpModeConfig udp, ProxyProtocolConfig proxyProtocol,
+            List<TlsRouteConfig> tlsRoutes) {
+        this(name, listen, backends, udpBackends, loadBalancing, traffic, circuitBreaker, udp, proxyProtocol, tlsRoutes,
+                Optional.empty());
     }
 
     /** A service without {@code tls_routes}. */

@@ -75,6 +75,8 @@ public record ProxyStatus(
      * @param tcpTotals         TCP counters summed over every listener since start
      * @param udpTotals         UDP counters summed over every listener since start
      * @param tlsPools          the pools of its {@code tls_routes} ({@code tls:<first server name>}), in route order
+     * @param discoveryErrors   per name of its {@code discovery}, failed, timed-out and empty DNS answers
+     *                          since start (empty without discovery)
      */
     public record ServiceStatus(
             String name,
@@ -88,12 +90,22 @@ public record ProxyStatus(
             Optional<Pool> udpPool,
             TcpTotals tcpTotals,
             UdpStats udpTotals,
-            List<Pool> tlsPools) {
+            List<Pool> tlsPools,
+            Map<String, Long> discoveryErrors) {
 
         public ServiceStatus {
             tcpListeners = List.copyOf(tcpListeners);
             udpListeners = List.copyOf(udpListeners);
             tlsPools = List.copyOf(tlsPools);
+            discoveryErrors = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(discoveryErrors));
+        }
+
+        /** A service without discovery. */
+        public ServiceStatus(String name, ServiceConfig config, boolean draining, List<Listener> tcpListeners,
+                List<Listener> udpListeners, int activeConnections, int udpSessions, Pool tcpPool,
+                Optional<Pool> udpPool, TcpTotals tcpTotals, UdpStats udpTotals, List<Pool> tlsPools) {
+            this(name, config, draining, tcpListeners, udpListeners, activeConnections, udpSessions, tcpPool,
+                    udpPool, tcpTotals, udpTotals, tlsPools, Map.of());
         }
 
         /** A service without TLS routes. */
@@ -130,9 +142,24 @@ public record ProxyStatus(
         }
     }
 
-    /** One backend's live numbers. */
+    /**
+     * One backend's live numbers.
+     *
+     * @param source where it came from: {@code config} (the file), {@code dns} (discovery) or
+     *               {@code api} (added through the admin API)
+     */
     public record Backend(String id, int weight, boolean healthy, CircuitBreaker.Phase circuit,
-                          int activeConnections, long totalConnections, long failedConnections) {
+                          int activeConnections, long totalConnections, long failedConnections, String source) {
+
+        public static final String CONFIG = "config";
+        public static final String DNS = "dns";
+        public static final String API = "api";
+
+        /** A backend of the config file. */
+        public Backend(String id, int weight, boolean healthy, CircuitBreaker.Phase circuit,
+                       int activeConnections, long totalConnections, long failedConnections) {
+            this(id, weight, healthy, circuit, activeConnections, totalConnections, failedConnections, CONFIG);
+        }
 
         /** Passing its checks (or unchecked) and its circuit not open. */
         public boolean up() {
