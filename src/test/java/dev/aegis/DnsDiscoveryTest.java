@@ -303,6 +303,30 @@ class DnsDiscoveryTest {
         assertEquals(ids("1", "127.0.0.2", "127.0.0.3"), poolIds());
     }
 
+    @Test
+    void discoveryFillsTheUdpPoolOnlyWhenItHasNoneOfItsOwn() throws Exception {
+        startDns("127.0.0.2 app.test\n", List.of());
+        String yaml = """
+                services:
+                  - name: both
+                    listen: {tcp: "127.0.0.1:0", udp: "127.0.0.1:0"}
+                    discovery: {dns: {names: ["app.test"], refresh: 500ms, port: 5353}, resolvers: ["%s"]}
+                  - name: own
+                    listen: {tcp: "127.0.0.1:0", udp: "127.0.0.1:0"}
+                    udp_backends: [{address: "127.0.0.1:9"}]
+                    discovery: {dns: {names: ["app.test"], refresh: 500ms, port: 5353}, resolvers: ["%s"]}
+                """.formatted(dns.address(), dns.address());
+        startAegis(yaml);
+        Service both = aegis.service("both").orElseThrow();
+        Service own = aegis.service("own").orElseThrow();
+        await().atMost(Duration.ofSeconds(20)).until(() -> own.tcpPool().current().find("127.0.0.2:5353") != null
+                && both.udpPool().orElseThrow().current().find("127.0.0.2:5353") != null);
+        assertEquals(List.of("127.0.0.1:9"),
+                own.udpPool().orElseThrow().current().backends().stream().map(Backend::id).toList());
+        JsonNode listed = get("/backends?service=both");
+        assertEquals("dns", listed.get("udp_backends").get(0).get("source").asText());
+    }
+
     private String sourceOf(String id) throws Exception {
         for (JsonNode b : get("/backends").get("backends")) {
             if (b.get("address").asText().equals(id)) {

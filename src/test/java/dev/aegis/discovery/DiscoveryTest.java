@@ -1,6 +1,7 @@
 package dev.aegis.discovery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.aegis.config.Addresses;
@@ -89,6 +90,15 @@ class DiscoveryTest {
         d.refresh();
         assertEquals(5, d.backends().size());
         assertEquals(Map.of("app.test", 3L, "t1.test", 2L), d.errors());
+    }
+
+    @Test
+    void withoutResolversTheSystemsResolverAnswersAsForEveryProgramOnTheHost() {
+        Discovery d = new Discovery("s", new DiscoveryConfig(List.of("localhost"), Duration.ofSeconds(1), 9000, List.of(),
+                Optional.empty(), 100), null);
+        d.refresh();
+        assertTrue(ids(d).contains("127.0.0.1:9000 w100"), ids(d).toString()); // /etc/hosts
+        assertEquals(Map.of("localhost", 0L), d.errors());
     }
 
     @Test
