@@ -9,6 +9,8 @@ import dev.aegis.udp.UdpStats;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -97,7 +99,7 @@ public record ProxyStatus(
             tcpListeners = List.copyOf(tcpListeners);
             udpListeners = List.copyOf(udpListeners);
             tlsPools = List.copyOf(tlsPools);
-            discoveryErrors = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(discoveryErrors));
+            discoveryErrors = Collections.unmodifiableMap(new LinkedHashMap<>(discoveryErrors)); // in name order
         }
 
         /** A service without discovery. */
