@@ -100,7 +100,10 @@ final class DnsClient {
         } catch (javax.naming.NameNotFoundException e) {
             return List.of(); // NXDOMAIN: an empty answer, which the caller treats as a failure too
         } catch (NamingException e) {
-            throw new IOException(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), e);
+            // "DNS error" alone says little: the cause says which (no reply, port unreachable, ...)
+            String why = e.getExplanation() == null ? e.getClass().getSimpleName() : e.getExplanation();
+            Throwable root = e.getRootCause();
+            throw new IOException(root == null ? why : why + ": " + root, e);
         } finally {
             if (ctx != null) {
                 try {
