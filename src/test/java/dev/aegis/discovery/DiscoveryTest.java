@@ -102,6 +102,34 @@ class DiscoveryTest {
     }
 
     @Test
+    void aFailureEpisodeIsLoggedOnceWhenItStartsAndOnceWhenItEnds() throws Exception {
+        Discovery d = new Discovery("s", config(List.of("t1.test"), 80, 100), null);
+        // slf4j-simple writes to System.err as it is at each event
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            d.refresh();
+            dns.stop();
+            d.refresh();
+            d.refresh();
+            d.refresh();
+            dns.restart();
+            d.refresh();
+            d.refresh();
+        } finally {
+            System.setErr(err);
+        }
+        List<String> lines = captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.contains("name=t1.test")).toList();
+        assertEquals(2, lines.size(), lines.toString());
+        assertTrue(lines.get(0).contains("WARN discovery failed, keeping the last good set service=s name=t1.test kept=1"),
+                lines.get(0));
+        assertTrue(lines.get(1).contains("INFO discovery recovered service=s name=t1.test addresses=1"), lines.get(1));
+        assertEquals(Map.of("t1.test", 3L), d.errors());
+    }
+
+    @Test
     void aNameThatNeverResolvedGivesNoBackendAndCountsErrors() {
         Discovery d = new Discovery("s", config(List.of("nothing.test"), 80, 100), null);
         d.refresh();

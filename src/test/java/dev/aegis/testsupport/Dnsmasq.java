@@ -52,8 +52,17 @@ public final class Dnsmasq implements AutoCloseable {
 
     /** Starts it (another free port if it could not bind, a race with other tests) and waits until it answers. */
     public void start() throws IOException {
+        start(false);
+    }
+
+    /** Starts it again on the port it had (after {@link #stop}), so that clients of that address recover. */
+    public void restart() throws IOException {
+        start(true);
+    }
+
+    private void start(boolean samePort) throws IOException {
         for (int attempt = 0; attempt < 5; attempt++) {
-            port = freePort();
+            port = samePort ? port : freePort();
             List<String> cmd = new ArrayList<>(List.of(BINARY.toString(), "--keep-in-foreground", "--conf-file=/dev/null",
                     "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
                     "--addn-hosts=" + hosts, "--pid-file", "--log-queries", "--log-facility=-", "--local-ttl=0"));
