@@ -56,6 +56,9 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("aegis-housekeeping").daemon(true).factory());
     private final HealthChecker health = new HealthChecker();
+    /** Dispatches DNS discovery refreshes; the lookups run on virtual threads, never on this thread. */
+    private final ScheduledExecutorService discovery = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("aegis-discovery").daemon(true).factory());
     private final ConnectTimes connectTimes;
     /** The services in config order, by name; replaced as a whole under the lifecycle lock. */
     private volatile Map<String, Service> services;
@@ -91,7 +94,19 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     }
 
     private Service newService(ServiceConfig sc, AegisConfig c) {
-        return new Service(sc, c.logging().accessLog(), health, connectTimes::service);
+        return new Service(sc, c.logging().accessLog(), health, connectTimes::service, discovery, this::serialised);
+    }
+
+    /** Runs {@code change} under the lifecycle lock (a DNS discovery refresh applying its joins and leaves). */
+    private void serialised(Runnable change) {
+        lifecycle.lock();
+        try {
+            if (!stopping) {
+                change.run();
+            }
+        } finally {
+            lifecycle.unlock();
+        }
     }
 
     /** A service removed by a reload, closed at the latest at {@code deadline} (System.nanoTime). */
@@ -417,6 +432,7 @@ public final class Aegis implements ProxyControl, AutoCloseable {
     public void close() {
         stopping = true;
         housekeeping.shutdownNow();
+        discovery.shutdownNow();
         health.close();
         for (Service service : services.values()) {
             service.close();

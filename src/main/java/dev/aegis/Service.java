@@ -5,11 +5,13 @@ import dev.aegis.backend.BackendPool;
 import dev.aegis.balancer.Balancers;
 import dev.aegis.config.BackendConfig;
 import dev.aegis.config.BackendRemoval;
+import dev.aegis.config.DiscoveryConfig;
 import dev.aegis.config.HostPort;
 import dev.aegis.config.ProxyProtocolConfig;
 import dev.aegis.config.ServiceConfig;
 import dev.aegis.config.TlsRouteConfig;
 import dev.aegis.control.ProxyStatus;
+import dev.aegis.discovery.Discovery;
 import dev.aegis.health.HealthChecker;
 import dev.aegis.tcp.CloseReason;
 import dev.aegis.tcp.ConnectionQueue;
@@ -36,9 +38,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.ObjLongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One service (SPEC §9): its listeners (one per bound address: a port range is many), its backend
@@ -50,12 +56,18 @@ import java.util.function.ObjLongConsumer;
  * over {@code backends} when that is absent (so UDP sessions and TCP connections are counted,
  * limited and health-checked per protocol).
  *
+ * <p>With {@code discovery} (SPEC §11), DNS answers join the {@code backends} pool (and the UDP
+ * pool when it is built over {@code backends}) and leave it as the admin API adds and removes
+ * backends; a reload keeps them (static ones are the file's, discovered ones DNS's).
+ *
  * <p>A config change is applied in two steps so that a reload of several services can bind every
  * new address before it changes anything: {@link #prepare} binds, then {@link #commit} swaps, or
  * {@link Prepared#abort} closes what was bound. Not thread-safe by itself: {@link Aegis}
  * serialises every lifecycle call.
  */
 public final class Service {
+
+    private static final Logger log = LoggerFactory.getLogger(Service.class);
 
     private final String name;
     private final HealthChecker health;
@@ -109,12 +121,24 @@ public final class Service {
     /** The final counters of the UDP listeners closed since start. */
     private UdpStats closedUdp = ZERO_UDP;
     private static final UdpStats ZERO_UDP = new UdpStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    /** Dispatches the DNS refreshes of every service (they run on virtual threads of their own). */
+    private final ScheduledExecutorService discoveryScheduler;
+    /** Runs a change of this service the way every lifecycle call runs: under Aegis's lock. */
+    private final Consumer<Runnable> serialised;
+    /** The running DNS discovery, null without {@code discovery}. Replaced by a reload that changes it. */
+    private volatile Discovery discovery;
+    /** The ids discovery put in the pools (static backends of the same address are not among them). */
+    private volatile Set<String> discovered = Set.of();
 
     /**
      * @param recorders per service name, the recorder of every successful backend connect time, in
      *                  nanoseconds; asked once, when the service first runs
      */
-    Service(ServiceConfig config, boolean accessLog, HealthChecker health, Function<String, ObjLongConsumer<String>> recorders) {
+    Service(ServiceConfig config, boolean accessLog, HealthChecker health,
+            Function<String, ObjLongConsumer<String>> recorders,
+            ScheduledExecutorService discoveryScheduler, Consumer<Runnable> serialised) {
+        this.discoveryScheduler = discoveryScheduler;
+        this.serialised = serialised;
         this.name = config.name();
         this.config = config;
         this.accessLog = accessLog;
@@ -195,7 +219,9 @@ public final class Service {
         rateLimiter = rateLimiter.reconfigure(next.traffic().rateLimit());
         queue.reconfigure(next.queue());
         removal = next.backendRemoval();
-        tcpPool.reconfigure(resolve(next.backends()), next.loadBalancing(), next.circuitBreaker());
+        Discovery nextDiscovery = nextDiscovery(next.discovery());
+        List<BackendConfig> found = nextDiscovery == null ? List.of() : nextDiscovery.backends();
+        tcpPool.reconfigure(withDiscovered(next.backends(), found), next.loadBalancing(), next.circuitBreaker());
         Set<String> routes = new HashSet<>();
         for (TlsRouteConfig route : next.tlsRoutes()) {
             routes.add(route.poolName());
@@ -203,8 +229,11 @@ public final class Service {
         }
         tlsPools.keySet().retainAll(routes);
         if (udpPool != null) {
-            udpPool.reconfigure(resolve(next.effectiveUdpBackends()), next.loadBalancing(), next.circuitBreaker());
+            udpPool.reconfigure(next.udpBackends().isEmpty() ? withDiscovered(next.backends(), found)
+                    : resolve(next.udpBackends()), next.loadBalancing(), next.circuitBreaker());
         }
+        Set<String> staticIds = ids(next.backends());
+        discovered = ids(found.stream().filter(b -> !staticIds.contains(b.id())).toList());
         Map<HostPort, TcpListener> tcp = new LinkedHashMap<>();
         for (HostPort address : next.listen().tcpAddresses()) {
             TcpListener l = tcpListeners.get(address);
@@ -260,6 +289,104 @@ public final class Service {
             l.reconfigure(settings);
         }
         watchHealth();
+        Discovery running = discovery;
+        discovery = nextDiscovery;
+        if (nextDiscovery != null && nextDiscovery != running) {
+            // its first refresh applies once this lifecycle call has ended (it needs the same lock)
+            nextDiscovery.start(discoveryScheduler, d -> serialised.accept(() -> applyDiscovered(d)));
+        }
+    }
+
+    /**
+     * The discovery for {@code next}: the running one when its config is unchanged (its backends
+     * stay, nothing flaps), else a new one that starts from the running one's answers, or none.
+     * The replaced one stops. Nothing here asks DNS.
+     */
+    private Discovery nextDiscovery(Optional<DiscoveryConfig> next) {
+        Discovery current = discovery;
+        if (current != null && next.isPresent() && current.config().equals(next.get())) {
+            return current;
+        }
+        if (current != null) {
+            current.stop();
+        }
+        return next.map(c -> new Discovery(name, c, current)).orElse(null);
+    }
+
+    /** The file's backends, then the discovered ones whose address the file does not list. */
+    private static List<BackendPool.ResolvedBackend> withDiscovered(List<BackendConfig> backends, List<BackendConfig> found) {
+        List<BackendPool.ResolvedBackend> out = resolve(backends);
+        Set<String> staticIds = ids(backends);
+        for (BackendConfig b : found) {
+            if (!staticIds.contains(b.id())) {
+                out.add(new BackendPool.ResolvedBackend(b, b.address().resolve()));
+            }
+        }
+        return out;
+    }
+
+    private static Set<String> ids(List<BackendConfig> backends) {
+        Set<String> out = new HashSet<>();
+        for (BackendConfig b : backends) {
+            out.add(b.id());
+        }
+        return out;
+    }
+
+    /**
+     * Applies a refresh of {@code source} under the lifecycle lock: an address DNS gives that is
+     * not in the pool joins (also one an operator deleted: DNS still lists it), one it no longer
+     * gives leaves as {@link #removeBackend} removes it, a changed SRV weight is updated in place.
+     * A refresh of a discovery a reload has replaced changes nothing.
+     */
+    private void applyDiscovered(Discovery source) {
+        if (source != discovery) {
+            return;
+        }
+        ServiceConfig c = config;
+        List<BackendConfig> found = source.backends();
+        Set<String> staticIds = ids(c.backends());
+        Set<String> now = new HashSet<>();
+        List<String> pools = new ArrayList<>(List.of("tcp"));
+        if (udpPool != null && c.udpBackends().isEmpty()) {
+            pools.add("udp");
+        }
+        for (BackendConfig b : found) {
+            if (staticIds.contains(b.id())) {
+                continue;
+            }
+            now.add(b.id());
+            for (String poolName : pools) {
+                BackendPool pool = pool(poolName);
+                Backend existing = pool.current().find(b.id());
+                if (existing == null) {
+                    if (addBackend(poolName, b)) {
+                        log.info("backend added service={} backend={} pool={} weight={} source=dns",
+                                name, b.id(), pool.name(), b.weight());
+                    }
+                } else if (discovered.contains(b.id()) && !existing.config().equals(b)) {
+                    pool.update(new BackendPool.ResolvedBackend(b, b.address().resolve()));
+                }
+            }
+        }
+        for (String gone : discovered) {
+            if (now.contains(gone)) {
+                continue;
+            }
+            for (String poolName : pools) {
+                Backend removed = removeBackend(poolName, gone);
+                if (removed != null) {
+                    log.info("backend removed service={} backend={} pool={} active={} source=dns",
+                            name, gone, poolName, removed.activeConnections());
+                }
+            }
+        }
+        discovered = Set.copyOf(now);
+    }
+
+    /** Test hook: the running discovery, if any. */
+    Optional<Discovery> discovery() {
+        return Optional.ofNullable(discovery);
     }
 
     /** Takes no new sessions there; its sessions carry on until they end, then the sweep closes it. */
@@ -298,6 +425,16 @@ public final class Service {
         tcpListeners = Map.of();
         udpListeners = Map.of();
         unwatchHealth();
+        stopDiscovery();
+    }
+
+    /** Stops resolving (the service was removed or closes); the discovered backends stay as they are. */
+    private void stopDiscovery() {
+        Discovery d = discovery;
+        if (d != null) {
+            d.stop();
+            discovery = null;
+        }
     }
 
     /** UDP addresses a retired listener still holds (until its sessions ended). */
@@ -574,9 +711,15 @@ public final class Service {
             udp.add(new ProxyStatus.Listener(l.localAddress(), 0));
         }
         BackendPool u = udpPool;
-        return new ProxyStatus.ServiceStatus(name, config, draining, tcp, udp, activeConnections(), udpSessions(),
-                describe(tcpPool), Optional.ofNullable(u).map(Service::describe), tcpTotals(), udpTotals(),
-                tlsPools().stream().map(Service::describe).toList());
+        ServiceConfig c = config;
+        Set<String> fromFile = ids(c.backends());
+        Set<String> fromUdpFile = ids(c.effectiveUdpBackends());
+        Set<String> fromDns = discovered;
+        Discovery d = discovery;
+        return new ProxyStatus.ServiceStatus(name, c, draining, tcp, udp, activeConnections(), udpSessions(),
+                describe(tcpPool, fromFile, fromDns), Optional.ofNullable(u).map(p -> describe(p, fromUdpFile, fromDns)),
+                tcpTotals(), udpTotals(), tlsPools().stream().map(Service::describe).toList(),
+                d == null ? Map.of() : d.errors());
     }
 
     /** TCP counters summed over every listener since start. */
@@ -629,19 +772,32 @@ public final class Service {
                 a.bytesToClients() + b.bytesToClients(), a.droppedBadProxyHeader() + b.droppedBadProxyHeader());
     }
 
-    /** A pool's current members and their live numbers. */
+    /** A pool of the file only (a TLS route's): its current members and their live numbers. */
     static ProxyStatus.Pool describe(BackendPool pool) {
+        return describe(pool, null, Set.of());
+    }
+
+    /**
+     * A pool's current members and their live numbers, each with where it came from.
+     *
+     * @param fromFile the ids the file lists; null = every member is the file's
+     * @param fromDns  the ids discovery put in
+     */
+    static ProxyStatus.Pool describe(BackendPool pool, Set<String> fromFile, Set<String> fromDns) {
         List<ProxyStatus.Backend> backends = new ArrayList<>();
         for (Backend b : pool.current().backends()) {
+            String source = fromFile == null || fromFile.contains(b.id()) ? ProxyStatus.Backend.CONFIG
+                    : fromDns.contains(b.id()) ? ProxyStatus.Backend.DNS : ProxyStatus.Backend.API;
             backends.add(new ProxyStatus.Backend(b.id(), b.weight(), b.isHealthy(), b.circuit().phase(),
                     b.activeConnections(), b.totalConnections(), b.failedConnections(),
-                    b.bytesFromClients(), b.bytesToClients()));
+                    b.bytesFromClients(), b.bytesToClients(), source));
         }
         return new ProxyStatus.Pool(pool.name(), backends);
     }
 
     /** Closes every listener, connection and session now. */
     void close() {
+        stopDiscovery();
         tcpListeners.values().forEach(TcpListener::close);
         udpListeners.values().forEach(UdpListener::close);
         retiredTcp.forEach(TcpListener::close);

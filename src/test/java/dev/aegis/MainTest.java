@@ -61,6 +61,21 @@ class MainTest {
     }
 
     @Test
+    void checkPassesADiscoveryNameThatDoesNotResolve() throws Exception {
+        Path conf = dir.resolve("discovery.yaml");
+        Files.writeString(conf, """
+                proxy:
+                  listen: {tcp: "127.0.0.1:8080"}
+                  discovery:
+                    dns: {names: ["nothing-here.invalid", "_pg._tcp.nothing-here.invalid"], port: 5432}
+                    resolvers: ["127.0.0.1:1"]
+                """);
+        Result r = run("check", "-c", conf.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("configuration OK"), r.out());
+    }
+
+    @Test
     void checkAcceptsTheOriginalAegisConfigWithOneWarning() {
         Result r = run("check", "-c", "src/test/resources/config/original-config.yaml");
         assertEquals(0, r.code(), r.err());

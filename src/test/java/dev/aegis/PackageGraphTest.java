@@ -33,7 +33,7 @@ class PackageGraphTest {
     private static final String ROOT = "dev.aegis";
     /** The proxy core: it is looked at by the layers, never looks at them. */
     private static final Set<String> CORE =
-            Set.of("tcp", "udp", "backend", "balancer", "health", "traffic", "config", "accesslog");
+            Set.of("tcp", "udp", "backend", "balancer", "health", "traffic", "config", "accesslog", "discovery");
     private static final Set<String> LAYERS = Set.of("admin", "metrics", "cli");
 
     @Test

@@ -41,6 +41,7 @@ final class BackendViews {
         m.put("active_connections", b.activeConnections());
         m.put("total_requests", b.totalConnections());
         m.put("failed_requests", b.failedConnections());
+        m.put("source", b.source());
         return m;
     }
 

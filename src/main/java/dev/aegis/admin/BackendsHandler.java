@@ -20,7 +20,9 @@ import java.util.function.Supplier;
 /**
  * {@code GET /backends}, {@code POST /backends} and {@code DELETE /backends/{address}}. Backends
  * added or removed here live until the next reload, which returns to the file. An added backend
- * has no active health check (only its circuit breaker protects it).
+ * has no active health check (only its circuit breaker protects it). Each listed backend says
+ * where it came from ({@code "source"}: {@code config}, {@code dns} or {@code api}); a discovered
+ * one that is deleted here comes back at the next DNS refresh if DNS still gives it.
  */
 final class BackendsHandler {
 

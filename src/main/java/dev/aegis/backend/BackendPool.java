@@ -162,6 +162,26 @@ public final class BackendPool {
         return b;
     }
 
+    /**
+     * Gives a member a new config in place (DNS discovery: an SRV weight changed), keeping its
+     * counters, health and open connections. @return false if the pool has no such member
+     */
+    public boolean update(ResolvedBackend backend) {
+        writeLock.lock();
+        try {
+            BackendSet old = current.get();
+            Backend existing = old.find(backend.config().id());
+            if (existing == null) {
+                return false;
+            }
+            existing.update(backend.config(), backend.address(), circuitConfig);
+            current.set(generation(old.backends())); // the balancer reads weights when built
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     /** Removes one backend at run time; its open connections finish. @return the removed backend or null */
     public Backend remove(String id) {
         Backend gone;

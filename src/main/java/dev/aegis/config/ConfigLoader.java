@@ -281,18 +281,21 @@ public final class ConfigLoader {
     private ServiceConfig service(String name, ConfigNode node, String path) {
         if (path.equals("proxy")) {
             node.keys("listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
-                    "proxy_protocol", "tls_routes", "queue", "backend_removal");
+                    "proxy_protocol", "tls_routes", "queue", "backend_removal", "discovery");
         } else {
             node.keys("name", "listen", "backends", "udp_backends", "load_balancing", "traffic", "circuit_breaker", "udp",
-                    "proxy_protocol", "tls_routes", "queue", "backend_removal");
+                    "proxy_protocol", "tls_routes", "queue", "backend_removal", "discovery");
         }
         // A service without a usable name is named by its path in the messages about its binds.
         ListenConfig listen = listen(node.get("listen"), name.isEmpty() ? path : name, path);
         boolean severalPorts = listen.ports().size() > 1;
         ConfigNode tlsNode = node.get("tls_routes");
         ConfigNode backendsNode = node.get("backends");
-        // With tls_routes, backends is only the default pool, and may be empty (SPEC §10: no_route).
-        List<BackendConfig> backends = tlsNode.isPresent() && (!backendsNode.isPresent()
+        ConfigNode discoveryNode = node.get("discovery");
+        Optional<DiscoveryConfig> discovery = discovery(discoveryNode, severalPorts, !listen.hasTcp());
+        // With tls_routes, backends is only the default pool, and may be empty (SPEC §10: no_route);
+        // with discovery, DNS fills it at run time (SPEC §11).
+        List<BackendConfig> backends = (tlsNode.isPresent() || discoveryNode.isPresent()) && (!backendsNode.isPresent()
                 || backendsNode.isList() && backendsNode.elements().isEmpty())
                 ? List.of()
                 : pool(backendsNode, false, severalPorts);
@@ -333,7 +336,8 @@ public final class ConfigLoader {
                 proxyProtocol(node.get("proxy_protocol"), listen),
                 tlsRoutes,
                 queue(node.get("queue")),
-                node.get("backend_removal").choice(REMOVALS, BackendRemoval.DRAIN));
+                node.get("backend_removal").choice(REMOVALS, BackendRemoval.DRAIN),
+                discovery);
     }
 
     /** {@code queue:} (SPEC §11); a timeout of 0 would reject every waiter at once, so it is at least 1ms. */
@@ -342,6 +346,74 @@ public final class ConfigLoader {
         return new QueueConfig(
                 node.get("size").integer(QueueConfig.NONE.size(), 0, MAX_QUEUE),
                 node.get("timeout").duration(QueueConfig.NONE.timeout(), MIN_TIMEOUT, MAX_DURATION));
+    }
+
+    /** A DNS name as discovery asks for it: dot-separated labels of letters, digits, - and _ (SRV's {@code _pg._tcp}). */
+    private static final Pattern DNS_NAME = Pattern.compile(
+            "([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?");
+    private static final Duration MIN_REFRESH = Duration.ofMillis(100);
+
+    /**
+     * {@code discovery:} (SPEC §11). A name that does not resolve now is no error: the pool fills
+     * when DNS answers, so nothing here asks DNS.
+     *
+     * @param portless whether A/AAAA backends may go without a port (the service listens on several ports)
+     * @param udpOnly  the service has no TCP listener: the health check is a datagram
+     */
+    private Optional<DiscoveryConfig> discovery(ConfigNode node, boolean portless, boolean udpOnly) {
+        node.keys("dns", "resolvers", "health_check", "weight");
+        if (!node.isMap()) {
+            return Optional.empty();
+        }
+        ConfigNode dns = node.get("dns").keys("names", "refresh", "port");
+        if (!dns.isPresent()) {
+            dns.error("required: the names to resolve, e.g. dns: { names: [\"app.service.consul\"], port: 8080 }");
+        }
+        ConfigNode namesNode = dns.get("names");
+        List<String> names = new ArrayList<>();
+        Map<String, String> firstPathOfName = new HashMap<>();
+        if (dns.isMap() && !namesNode.isPresent()) {
+            namesNode.error("required: at least one DNS name (A/AAAA, or SRV when it starts with _)");
+        } else if (namesNode.isList() && namesNode.elements().isEmpty()) {
+            namesNode.error("must list at least one DNS name (A/AAAA, or SRV when it starts with _)");
+        }
+        for (ConfigNode element : namesNode.elements()) {
+            Optional<String> text = element.text();
+            if (text.isEmpty()) {
+                continue; // reported by text()
+            }
+            String name = text.get();
+            if (name.length() > 254 || !DNS_NAME.matcher(name).matches()) {
+                element.error("not a DNS name: \"" + name + "\" (labels of letters, digits, - and _, separated by dots)");
+                continue;
+            }
+            String first = firstPathOfName.putIfAbsent(name.toLowerCase(Locale.ROOT), element.path());
+            if (first != null) {
+                element.error("duplicate: " + first + " is also \"" + name + "\"");
+                continue;
+            }
+            names.add(name);
+        }
+        Duration refresh = dns.get("refresh").duration(DiscoveryConfig.DEFAULT_REFRESH, MIN_REFRESH, MAX_DURATION);
+        ConfigNode portNode = dns.get("port");
+        int port = portNode.integer(0, 1, 65_535);
+        boolean needsPort = names.stream().anyMatch(n -> !DiscoveryConfig.isSrv(n));
+        if (!portNode.isPresent() && needsPort && !portless) {
+            portNode.error("required: the port of the backends of A/AAAA names (an SRV name, starting with _, gives its own)");
+        }
+        List<HostPort> resolvers = new ArrayList<>();
+        for (ConfigNode element : node.get("resolvers").elements()) {
+            element.address(Addresses::parseBackendOrHost)
+                    .map(a -> a.port() == 0 ? a.withPort(DiscoveryConfig.DNS_PORT) : a)
+                    .ifPresent(resolvers::add);
+        }
+        ConfigNode resolversNode = node.get("resolvers");
+        if (resolversNode.isList() && resolversNode.elements().isEmpty()) {
+            resolversNode.error("must list at least one DNS server (or leave resolvers out to use the system's resolver)");
+        }
+        Optional<HealthCheckConfig> healthCheck = healthCheck(node.get("health_check"), udpOnly);
+        int weight = node.get("weight").integer(BackendConfig.DEFAULT_WEIGHT, 0, BackendConfig.MAX_WEIGHT);
+        return Optional.of(new DiscoveryConfig(names, refresh, port, resolvers, healthCheck, weight));
     }
 
     /** {@code proxy_protocol:} (SPEC §10). */

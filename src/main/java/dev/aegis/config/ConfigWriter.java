@@ -69,6 +69,7 @@ public final class ConfigWriter {
             }
             out.put("tls_routes", routes);
         }
+        proxy.discovery().ifPresent(d -> out.put("discovery", discovery(d, !proxy.listen().hasTcp())));
         Map<String, Object> balancing = map(
                 "algorithm", proxy.loadBalancing().algorithm().yamlName(),
                 "session_affinity", proxy.loadBalancing().sessionAffinity(),
@@ -126,6 +127,21 @@ public final class ConfigWriter {
             backend.healthCheck().ifPresent(check -> entry.put("health_check", healthCheck(check, udp)));
             out.add(entry);
         }
+        return out;
+    }
+
+    /** {@code discovery:}; the port only when given, the resolvers only when listed (absent = the system's). */
+    private static Map<String, Object> discovery(DiscoveryConfig d, boolean udpOnly) {
+        Map<String, Object> dns = map("names", d.names(), "refresh", Durations.format(d.refresh()));
+        if (d.port() != 0) {
+            dns.put("port", d.port());
+        }
+        Map<String, Object> out = map("dns", dns);
+        if (!d.resolvers().isEmpty()) {
+            out.put("resolvers", d.resolvers().stream().map(HostPort::toString).toList());
+        }
+        d.healthCheck().ifPresent(check -> out.put("health_check", healthCheck(check, udpOnly)));
+        out.put("weight", d.weight());
         return out;
     }
 

@@ -2,6 +2,7 @@ package dev.aegis.config;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -24,6 +25,8 @@ import java.util.regex.Pattern;
  *                       (SPEC §11); {@link QueueConfig#NONE} by default
  * @param backendRemoval what a removed backend's open TCP connections get; {@link BackendRemoval#DRAIN}
  *                       by default
+ * @param discovery      DNS names whose answers join {@code backends} (and the UDP pool when
+ *                       {@code udpBackends} is empty) at run time (SPEC §11); empty = none
  */
 public record ServiceConfig(
         String name,
@@ -37,7 +40,8 @@ public record ServiceConfig(
         ProxyProtocolConfig proxyProtocol,
         List<TlsRouteConfig> tlsRoutes,
         QueueConfig queue,
-        BackendRemoval backendRemoval) {
+        BackendRemoval backendRemoval,
+        Optional<DiscoveryConfig> discovery) {
 
     /** The name of the one service of a {@code proxy:} file. */
     public static final String DEFAULT_NAME = "default";
@@ -52,15 +56,34 @@ public record ServiceConfig(
         tlsRoutes = List.copyOf(tlsRoutes);
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(backendRemoval, "backendRemoval");
+        Objects.requireNonNull(discovery, "discovery");
+    }
+
+    /** A service without {@code discovery}. */
+    public ServiceConfig(String name, ListenConfig listen, List<BackendConfig> backends,
+            List<BackendConfig> udpBackends, LoadBalancingConfig loadBalancing, TrafficConfig traffic,
+            CircuitBreakerConfig circuitBreaker, UdpModeConfig udp, ProxyProtocolConfig proxyProtocol,
+            List<TlsRouteConfig> tlsRoutes, QueueConfig queue, BackendRemoval backendRemoval) {
+        this(name, listen, backends, udpBackends, loadBalancing, traffic, circuitBreaker, udp, proxyProtocol, tlsRoutes,
+                queue, backendRemoval, Optional.empty());
     }
 
     /** A service without a queue, whose removed backends drain. */
     public ServiceConfig(String name, ListenConfig listen, List<BackendConfig> backends,
             List<BackendConfig> udpBackends, LoadBalancingConfig loadBalancing, TrafficConfig traffic,
             CircuitBreakerConfig circuitBreaker, UdpModeConfig udp, ProxyProtocolConfig proxyProtocol,
+            List<TlsRouteConfig> tlsRoutes, Optional<DiscoveryConfig> discovery) {
+        this(name, listen, backends, udpBackends, loadBalancing, traffic, circuitBreaker, udp, proxyProtocol, tlsRoutes,
+                QueueConfig.NONE, BackendRemoval.DRAIN, discovery);
+    }
+
+    /** A service without a queue, discovery, and whose removed backends drain. */
+    public ServiceConfig(String name, ListenConfig listen, List<BackendConfig> backends,
+            List<BackendConfig> udpBackends, LoadBalancingConfig loadBalancing, TrafficConfig traffic,
+            CircuitBreakerConfig circuitBreaker, UdpModeConfig udp, ProxyProtocolConfig proxyProtocol,
             List<TlsRouteConfig> tlsRoutes) {
         this(name, listen, backends, udpBackends, loadBalancing, traffic, circuitBreaker, udp, proxyProtocol, tlsRoutes,
-                QueueConfig.NONE, BackendRemoval.DRAIN);
+                QueueConfig.NONE, BackendRemoval.DRAIN, Optional.empty());
     }
 
     /** A service without {@code tls_routes}. */

@@ -9,6 +9,8 @@ import dev.aegis.udp.UdpStats;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -75,6 +77,8 @@ public record ProxyStatus(
      * @param tcpTotals         TCP counters summed over every listener since start
      * @param udpTotals         UDP counters summed over every listener since start
      * @param tlsPools          the pools of its {@code tls_routes} ({@code tls:<first server name>}), in route order
+     * @param discoveryErrors   per name of its {@code discovery}, failed, timed-out and empty DNS answers
+     *                          since start (empty without discovery)
      */
     public record ServiceStatus(
             String name,
@@ -88,12 +92,22 @@ public record ProxyStatus(
             Optional<Pool> udpPool,
             TcpTotals tcpTotals,
             UdpStats udpTotals,
-            List<Pool> tlsPools) {
+            List<Pool> tlsPools,
+            Map<String, Long> discoveryErrors) {
 
         public ServiceStatus {
             tcpListeners = List.copyOf(tcpListeners);
             udpListeners = List.copyOf(udpListeners);
             tlsPools = List.copyOf(tlsPools);
+            discoveryErrors = Collections.unmodifiableMap(new LinkedHashMap<>(discoveryErrors)); // in name order
+        }
+
+        /** A service without discovery. */
+        public ServiceStatus(String name, ServiceConfig config, boolean draining, List<Listener> tcpListeners,
+                List<Listener> udpListeners, int activeConnections, int udpSessions, Pool tcpPool,
+                Optional<Pool> udpPool, TcpTotals tcpTotals, UdpStats udpTotals, List<Pool> tlsPools) {
+            this(name, config, draining, tcpListeners, udpListeners, activeConnections, udpSessions, tcpPool,
+                    udpPool, tcpTotals, udpTotals, tlsPools, Map.of());
         }
 
         /** A service without TLS routes. */
@@ -133,10 +147,25 @@ public record ProxyStatus(
     /**
      * One backend's live numbers; {@code bytesFromClients} and {@code bytesToClients} count the
      * TCP payload of its connections (UDP sessions are counted per service only).
+     *
+     * @param source where it came from: {@code config} (the file), {@code dns} (discovery) or
+     *               {@code api} (added through the admin API)
      */
     public record Backend(String id, int weight, boolean healthy, CircuitBreaker.Phase circuit,
                           int activeConnections, long totalConnections, long failedConnections,
-                          long bytesFromClients, long bytesToClients) {
+                          long bytesFromClients, long bytesToClients, String source) {
+
+        public static final String CONFIG = "config";
+        public static final String DNS = "dns";
+        public static final String API = "api";
+
+        /** A backend of the config file. */
+        public Backend(String id, int weight, boolean healthy, CircuitBreaker.Phase circuit,
+                       int activeConnections, long totalConnections, long failedConnections,
+                       long bytesFromClients, long bytesToClients) {
+            this(id, weight, healthy, circuit, activeConnections, totalConnections, failedConnections,
+                    bytesFromClients, bytesToClients, CONFIG);
+        }
 
         /** Passing its checks (or unchecked) and its circuit not open. */
         public boolean up() {

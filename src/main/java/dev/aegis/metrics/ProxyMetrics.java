@@ -38,6 +38,8 @@ import org.slf4j.LoggerFactory;
  *       {@code proxy_udp_bytes_total{direction}}, {@code proxy_udp_dropped_total{reason}};</li>
  *   <li>{@code proxy_backend_connect_duration_seconds{backend}} (histogram, 100 µs to 5 s) and
  *       {@code proxy_config_reloads_total{result="ok"|"failed"}};</li>
+ *   <li>{@code proxy_discovery_errors_total{service,name}}: failed, timed-out and empty DNS
+ *       discovery answers (SPEC §11);</li>
  *   <li>JVM and process: {@code jvm_memory_*_bytes}, {@code jvm_threads_*}, {@code jvm_gc_*},
  *       {@code process_*}.</li>
  * </ul>
@@ -77,6 +79,17 @@ public final class ProxyMetrics implements AutoCloseable {
                     ProxyStatus s = status.get();
                     cb.call(s.reloadsOk(), "ok");
                     cb.call(s.reloadsFailed(), "failed");
+                })
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("proxy_discovery_errors_total")
+                .help("DNS discovery answers that failed, timed out or were empty, per service and name "
+                        + "(the name's last good set stays in the pool).")
+                .labelNames("service", "name")
+                .callback(cb -> {
+                    for (ProxyStatus.ServiceStatus service : status.get().services()) {
+                        service.discoveryErrors().forEach((name, errors) -> cb.call(errors, service.name(), name));
+                    }
                 })
                 .register(registry);
         JvmProcessMetrics.register(registry);

@@ -13,7 +13,16 @@ public final class TcpEcho implements AutoCloseable {
     public final AtomicInteger accepted = new AtomicInteger();
 
     public TcpEcho() throws IOException {
-        server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
+        this(new ServerSocket(0, 100, InetAddress.getLoopbackAddress()));
+    }
+
+    /** An echo on {@code address} (another loopback address such as 127.0.0.2, or a given port). */
+    public TcpEcho(java.net.InetSocketAddress address) throws IOException {
+        this(new ServerSocket(address.getPort(), 100, address.getAddress()));
+    }
+
+    private TcpEcho(ServerSocket bound) {
+        server = bound;
         Thread.ofVirtual().start(() -> {
             while (true) {
                 Socket s;
@@ -40,7 +49,7 @@ public final class TcpEcho implements AutoCloseable {
 
     /** The backend's id in the pool and in metric labels. */
     public String id() {
-        return "127.0.0.1:" + port();
+        return server.getInetAddress().getHostAddress() + ":" + port();
     }
 
     @Override
