@@ -327,7 +327,8 @@ class ServicesApiTest extends RunningAegisTest {
         JsonNode second = a.get("backends").get(1);
         assertEquals(List.of(5L, 5L, 2L, 2L), List.of(first.get("bytes_from_clients").asLong(), first.get("bytes_to_clients").asLong(),
                 second.get("bytes_from_clients").asLong(), second.get("bytes_to_clients").asLong()), a.get("backends").toString());
-        assertEquals(List.of("rate_limited", "no_backend", "max_connections", "draining", "no_route", "bad_proxy_header"),
+        assertEquals(List.of("rate_limited", "no_backend", "max_connections", "draining", "no_route", "bad_proxy_header",
+                "queue_full", "queue_timeout"),
                 names(a.get("rejected")), "every reason, zeros too, so a page's series do not come and go");
         assertEquals(0, a.get("rejected").get("draining").asLong());
 
