@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -130,19 +129,16 @@ class KubernetesManifestsTest {
         assertFalse(aegisYaml.path("proxy").has("backends"), "the backends are what DNS answers");
     }
 
-    /**
-     * Everything but {@code discovery} loads through the real loader (with one stand-in backend).
-     * Discovery (SPEC §11) is built on another branch; once it is merged, load the file whole.
-     */
+    /** The ConfigMap's aegis.yaml loads through the real loader as it is, discovery and all (no backends listed). */
     @Test
-    void theRestOfTheConfigIsValid() throws ConfigException {
-        ObjectNode withoutDiscovery = aegisYaml.deepCopy();
-        ObjectNode proxy = (ObjectNode) withoutDiscovery.path("proxy");
-        proxy.remove("discovery");
-        proxy.putArray("backends").addObject().put("address", "127.0.0.1:8080");
-        AegisConfig config = ConfigLoader.parse(withoutDiscovery.toString(), Map.of()).config();
-        assertEquals(LoadBalancingConfig.Algorithm.CONSISTENT_HASH, config.services().get(0).loadBalancing().algorithm());
-        assertEquals(Duration.ofSeconds(30), config.services().get(0).loadBalancing().slowStart());
+    void theConfigMapsConfigLoadsWithItsDiscovery() throws ConfigException {
+        AegisConfig config = ConfigLoader.parse(aegisYaml.toString(), Map.of()).config();
+        ServiceConfig service = config.services().get(0);
+        assertEquals(LoadBalancingConfig.Algorithm.CONSISTENT_HASH, service.loadBalancing().algorithm());
+        assertEquals(Duration.ofSeconds(30), service.loadBalancing().slowStart());
+        assertTrue(service.discovery().isPresent(), "the headless Service is discovered by DNS");
+        assertTrue(service.discovery().get().names().get(0).endsWith(".svc.cluster.local"),
+                service.discovery().get().names().toString());
     }
 
     private static JsonNode one(String kind, String name) {
