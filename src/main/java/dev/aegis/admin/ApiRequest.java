@@ -63,7 +63,7 @@ final class ApiRequest {
         byte[] body = body();
         JsonNode node;
         try {
-            node = JsonResponses.MAPPER.readTree(body);
+            node = JsonResponses.mapper().readTree(body);
         } catch (JsonProcessingException e) {
             throw new ApiException(400, "invalid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {

@@ -13,7 +13,6 @@ import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -56,8 +55,13 @@ final class YamlTree {
     /** Digits of a number; Jackson's default, named here so that the error says it in our words. */
     static final int MAX_NUMBER_LENGTH = 1000;
 
-    private static final YAMLMapper MAPPER = new YAMLMapper(createFactory());
-    private static final JsonNodeFactory NODES = MAPPER.getNodeFactory();
+    /*
+     * A factory, not a YAMLMapper: the tree is built here from the tokens, so nothing needs an
+     * ObjectMapper, and constructing one loads ~700 classes of Jackson's (de)serializer machinery at
+     * startup (about 4 MB of metaspace, symbols and JIT work; README "Memory").
+     */
+    private static final YAMLFactory FACTORY = createFactory();
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'", Pattern.DOTALL);
     private static final Pattern LENGTH = Pattern.compile("\\((\\d+)\\)");
     private static final String MERGE_KEY = "<<";
@@ -104,7 +108,7 @@ final class YamlTree {
             findings.error("", "larger than the limit of " + MAX_CODE_POINTS + " characters");
             return null;
         }
-        try (JsonParser parser = MAPPER.createParser(text)) {
+        try (JsonParser parser = FACTORY.createParser(text)) {
             YamlTree tree = new YamlTree(parser, findings);
             try {
                 JsonNode root = tree.readDocument();
