@@ -8,12 +8,15 @@
 # Knobs (environment):
 #   DURATION      seconds per measurement (10); LAT_DURATION for latency_light (DURATION)
 #   WARMUP        seconds of untimed load before the HTTP and UDP measurements (2)
-#   SCENARIOS     comma list (all): tcp_throughput http_keepalive http_close latency_light
-#                 udp_pps idle_conns rss_idle rss_under_load
+#   SCENARIOS     comma list (every one below but tls_close): tcp_throughput http_keepalive
+#                 http_close latency_light udp_pps idle_conns rss_idle rss_under_load, and
+#                 tls_close (a TLS handshake per request to an nginx TLS backend, SNI "localhost";
+#                 needs nginx and openssl); "all" = every one
 #   PROXIES       space list ("direct haproxy nginx aegis"); also aegis-nolog (logging.access_log false),
 #                 aegis-ppv2 (proxy_protocol.send: v2; the HTTP backend skips the header) and
-#                 aegis-sni (one tls_routes route; the plain-HTTP clients are peeked, "not TLS",
-#                 and go to the default pool): what each feature costs against plain aegis
+#                 aegis-sni (one tls_routes route for "localhost": tls_close's clients take it, the
+#                 plain-HTTP clients are peeked, "not TLS", and go to the default pool): what each
+#                 feature costs against plain aegis
 #   PIN           1: proxy on CPU 0, load and backends on CPU 1; 0: no pinning (1)
 #   IDLE_CONNS    idle connection counts, ascending ("1000 9000"; capped by the fd limit)
 #   UDP_CAP       packet cap of each UDP load run (50000000)
@@ -45,8 +48,9 @@ COMMAND+="bench/run.sh"
 DURATION=${DURATION:-10}
 LAT_DURATION=${LAT_DURATION:-$DURATION}
 WARMUP=${WARMUP:-2}
-ALL_SCENARIOS="tcp_throughput,http_keepalive,http_close,latency_light,udp_pps,idle_conns,rss_idle,rss_under_load"
-SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
+DEFAULT_SCENARIOS="tcp_throughput,http_keepalive,http_close,latency_light,udp_pps,idle_conns,rss_idle,rss_under_load"
+ALL_SCENARIOS="$DEFAULT_SCENARIOS,tls_close"
+SCENARIOS=${SCENARIOS:-$DEFAULT_SCENARIOS}
 [ "$SCENARIOS" = all ] && SCENARIOS=$ALL_SCENARIOS
 SCENARIOS=${SCENARIOS// /,}
 PROXIES=${PROXIES:-"direct haproxy nginx aegis"}
@@ -335,7 +339,7 @@ write_aegis() { # DIR BACKEND_PORT...
     fi
     if [ "$PX" = aegis-sni ]; then
       echo "  tls_routes:"
-      echo "    - server_names: [\"bench.example.com\"]"
+      echo "    - server_names: [\"localhost\"]"
       echo "      backends:"
       echo "        - address: \"127.0.0.1:$1\""
     fi
@@ -435,7 +439,7 @@ group_tcp() {
 wrk_run() {
   local name=$1 conns=$2 secs=$3; shift 3
   local out=$WORK/$PX.wrk-$name.txt
-  load timeout $((secs + 30)) wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" "http://127.0.0.1:$TCP_TARGET/" >"$out" 2>&1
+  load timeout $((secs + 30)) wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" "${WRK_URL:-http://127.0.0.1:$TCP_TARGET/}" >"$out" 2>&1
   awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
@@ -496,6 +500,44 @@ group_http() {
     say "$PX latency_light: p50 $p50 ms, p99 $p99 ms ($rps req/s, one connection)"
   fi
   stop_proxy http; stop_backends
+}
+
+# tls_close: wrk makes a TLS connection per request (SNI "localhost", which resolves to 127.0.0.1)
+# to nginx terminating TLS (ECDSA P-256) behind the proxy. The proxy only passes bytes; what it
+# adds per connection is what is measured, and for aegis-sni the ClientHello parse and route.
+group_tls() {
+  local rps p50 p99 err dir=$WORK/tls-backend
+  if ! command -v nginx >/dev/null || ! command -v openssl >/dev/null; then
+    put tls_close error no_nginx_or_openssl; return
+  fi
+  mkdir -p "$dir/tmp"
+  if [ ! -f "$dir/cert.pem" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+      -keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1 || { put tls_close error no_certificate; return; }
+  fi
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes 1; daemon off; pid $dir/nginx.pid; error_log $dir/error.log warn;
+worker_rlimit_nofile $FD_LIMIT;
+events { worker_connections 16384; }
+http {
+  access_log off; client_body_temp_path $dir/tmp/cb; proxy_temp_path $dir/tmp/p;
+  fastcgi_temp_path $dir/tmp/f; uwsgi_temp_path $dir/tmp/u; scgi_temp_path $dir/tmp/s;
+  server { listen 127.0.0.1:${BE[0]} ssl backlog=4096; ssl_certificate $dir/cert.pem; ssl_certificate_key $dir/key.pem;
+    location / { default_type text/plain; return 200 "ok\n"; } }
+}
+EOF
+  start_backend "$WORK/tls-$PX.log" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+  wait_bound tcp "${BE[0]}" 10 "" || { say "nginx TLS backend did not start"; stop_backends; return; }
+  if ! start_proxy tls "${BE[0]}"; then put tls_close error start_failed; stop_backends; return; fi
+  WRK_URL="https://localhost:$TCP_TARGET/"
+  [ "$WARMUP" -gt 0 ] && wrk_run warmup-tls 64 "$WARMUP" -H "Connection: close" >/dev/null
+  cpu_mark
+  read -r rps p50 p99 err < <(wrk_run tls-close 64 "$DURATION" -H "Connection: close")
+  cpu_put tls_close proxy_cpu
+  unset WRK_URL
+  put tls_close rps "$rps"; put tls_close p50_ms "$p50"; put tls_close p99_ms "$p99"; put tls_close errors "$err"
+  say "$PX tls_close: $rps req/s, p50 $p50 ms, p99 $p99 ms, $err errors"
+  stop_proxy tls; stop_backends
 }
 
 group_udp() {
@@ -578,6 +620,7 @@ run_group() { # NAME FUNCTION
 }
 wants tcp_throughput && run_group tcp_throughput group_tcp
 wants_any rss_idle http_keepalive rss_under_load http_close latency_light && run_group http group_http
+wants tls_close && run_group tls_close group_tls
 wants udp_pps && run_group udp_pps group_udp
 wants idle_conns && run_group idle_conns group_idle
 meta runtime_s "$SECONDS"
