@@ -1,5 +1,6 @@
 package dev.aegis.tcp;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -99,6 +100,28 @@ class BackendConnectTest {
             } finally {
                 for (Socket s : fill) {
                     s.close();
+                }
+            }
+        }
+    }
+
+    /** Through the proxy: a backend that never completes the handshake is a failed connect, counted against it. */
+    @Test
+    void aProxiedConnectionToABackendThatDoesNotAnswerTheHandshakeFailsAtTheConnectTimeout() throws Exception {
+        TcpSettings s = new TcpSettings(Duration.ofMillis(200), Duration.ofSeconds(60), Duration.ofSeconds(30), 0, 0, 0, false);
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress address = (InetSocketAddress) server.getLocalSocketAddress();
+            List<Socket> fill = new ArrayList<>();
+            try (var proxy = new ProxyFixture(s, List.of(address))) {
+                fillAcceptQueue(address, fill);
+                try (Socket client = proxy.connect()) {
+                    assertEquals(-1, client.getInputStream().read(), "the client is closed once the connect timed out");
+                }
+                await().until(() -> proxy.listener.stats().closed(CloseReason.CONNECT_FAILED) == 1);
+                assertEquals(1, proxy.pool.current().backends().get(0).failedConnections());
+            } finally {
+                for (Socket f : fill) {
+                    f.close();
                 }
             }
         }
