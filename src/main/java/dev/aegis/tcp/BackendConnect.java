@@ -3,7 +3,6 @@ package dev.aegis.tcp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -50,10 +49,13 @@ final class BackendConnect {
                 Math.max(1, timeoutNanos), TimeUnit.NANOSECONDS);
         try {
             ch.finishConnect(); // blocking: parks until connected, refused, or closed by the deadline
-        } catch (ClosedChannelException e) {
+        } catch (IOException e) {
+            // closed by the deadline: usually AsynchronousCloseException, but whatever the JDK
+            // throws for a socket closed under a connect in progress, it is a timeout
             if (deadline.isDone() && !deadline.isCancelled()) {
                 throw timeout();
             }
+            deadline.cancel(false);
             throw e;
         }
         // connected, unless the deadline fired at the same moment: then the channel is (being) closed
