@@ -396,7 +396,7 @@ final class TcpConnection implements Runnable {
             ByteBuffer header) throws IOException {
         try {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            ch.socket().connect(address, (int) Math.max(1, settings.connectTimeout().toMillis()));
+            BackendConnect.connect(ch, address, settings.connectTimeout().toNanos());
             if (header != null) {
                 header.rewind(); // an earlier backend's attempt may have written part of it
                 while (header.hasRemaining()) {
