@@ -1,8 +1,13 @@
 package dev.aegis.tcp;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.LockSupport;
 
@@ -28,15 +33,28 @@ import java.util.concurrent.locks.LockSupport;
  * for), so write steps alone are too coarse to prove that the receiver is alive: a pipe inside a
  * blocked write counts as active, from the first write of a chunk on. The fast path (the first
  * write takes the whole buffer) costs one clock read and three stores per read, no system call.
+ *
+ * <p>Idle parking: the wait for data is a read with a timeout (the socket adaptor's stream, which
+ * times out without closing the channel). When it times out, the pipe asks its connection
+ * ({@link TcpConnection#idle}) whether the other direction is idle too; if so both hand their
+ * channels to the {@link Parking} selector and their threads end. The two directions' timed
+ * reads end at the same instant ({@link #waitDeadline}, see {@link #prepareWait}), so the first
+ * one out waits only as long as the scheduler takes to run the second. A wake-up starts
+ * {@link #run} again on a new thread; nothing but the thread and the wait buffer is lost.
+ * The wait buffer is a heap array (the timed read takes one; the JDK copies through its
+ * per-carrier direct buffer), allocated when the thread starts and dropped when it parks.
  */
 final class Pipe implements Runnable {
 
     private final TcpConnection connection;
-    private final SocketChannel from;
+    final SocketChannel from;
     private final SocketChannel to;
     private final boolean fromClient;
-    private final BufferPool smallBuffers;
     private final BufferPool largeBuffers;
+    /** How long a wait lasts before the pipe offers to park; 0 = never park. */
+    private final long parkAfterNanos;
+    /** The other direction of the same connection. */
+    private Pipe other;
     /** Bytes copied; written only by this pipe's thread, read after it ended (join). */
     private long bytes;
     /**
@@ -49,15 +67,47 @@ final class Pipe implements Runnable {
     /** This direction ended normally: its EOF was read and passed on (or the close will pass it on). */
     volatile boolean ended;
 
+    static final int RUNNING = 0;
+    /** Its timed read timed out; waiting (thread alive, out of its read) for the other to join. */
+    static final int WAITING = 1;
+    /** Thread ended, {@link #from} registered with the parking selector ({@link #key}). */
+    static final int PARKED = 2;
+    /** Thread ended for good: EOF, error or close. */
+    static final int ENDED = 3;
+    /** One of the four above; changed under the connection's lock, read without it. */
+    volatile int state;
+    /** The parking selector's key while {@link #PARKED}; under the connection's lock. */
+    SelectionKey key;
+    /**
+     * When the current timed read times out (System.nanoTime); in the past when not in one.
+     * The other direction reads it to time out at the same instant (written by this pipe's thread only).
+     */
+    volatile long waitDeadline;
+
     Pipe(TcpConnection connection, SocketChannel from, SocketChannel to, boolean fromClient,
-            BufferPool smallBuffers, BufferPool largeBuffers) {
+            BufferPool largeBuffers, long parkAfterNanos) {
         this.connection = connection;
         this.from = from;
         this.to = to;
         this.fromClient = fromClient;
-        this.smallBuffers = smallBuffers;
         this.largeBuffers = largeBuffers;
+        this.parkAfterNanos = parkAfterNanos;
         this.progressNanos = System.nanoTime();
+        this.waitDeadline = progressNanos;
+    }
+
+    /** Pairs the two directions of a connection (once, before either runs). */
+    static void pair(Pipe a, Pipe b) {
+        a.other = b;
+        b.other = a;
+    }
+
+    Pipe other() {
+        return other;
+    }
+
+    boolean fromClient() {
+        return fromClient;
     }
 
     long bytes() {
@@ -66,16 +116,18 @@ final class Pipe implements Runnable {
 
     @Override
     public void run() {
-        ByteBuffer small = smallBuffers.acquire();
+        boolean parked = false;
         try {
-            copy(small);
-            // EOF: pass the FIN on; the other direction keeps flowing until it ends too. When it
-            // has ended already, both sockets are closed next and the close sends the FIN: one
-            // system call less per connection (both receive sides are at EOF, so no reset).
-            if (!connection.finished(fromClient)) {
-                shutdownOutput();
+            parked = copy();
+            if (!parked) {
+                // EOF: pass the FIN on; the other direction keeps flowing until it ends too. When it
+                // has ended already, both sockets are closed next and the close sends the FIN: one
+                // system call less per connection (both receive sides are at EOF, so no reset).
+                if (!connection.finished(fromClient)) {
+                    shutdownOutput();
+                }
+                ended = true;
             }
-            ended = true;
         } catch (ClosedChannelException e) {
             // Closed under us by a timeout, shutdown or the other pipe: the closer set the reason.
         } catch (IOException e) {
@@ -83,21 +135,89 @@ final class Pipe implements Runnable {
         } catch (RuntimeException | Error e) {
             connection.crashed(e);
         } finally {
-            smallBuffers.release(small);
+            connection.pipeExited(this, parked);
         }
     }
 
-    private void copy(ByteBuffer small) throws IOException {
+    /** @return true when the connection parked (this thread ends, the pipe lives on); false on EOF */
+    private boolean copy() throws IOException {
+        InputStream in = input();
+        if (in == null) {
+            return false; // input shut down while parked (max_lifetime): end of stream
+        }
+        Socket socket = from.socket();
+        ByteBuffer small = ByteBuffer.allocate(TcpListener.SMALL_BUFFER);
+        byte[] array = small.array();
         while (true) {
-            small.clear();
-            int n = from.read(small);
+            int n;
+            try {
+                prepareWait(socket);
+                n = in.read(array, 0, array.length);
+            } catch (SocketTimeoutException e) {
+                if (connection.idle(this)) {
+                    return true;
+                }
+                continue;
+            }
             if (n < 0) {
-                return;
+                return false;
             }
+            small.clear().position(n);
             forward(small, n);
-            if (n == small.capacity() && !burst()) {
-                return;
+            if (n == array.length && !burst()) {
+                return false;
             }
+        }
+    }
+
+    /** The channel's blocking stream (it honours SO_TIMEOUT); null when its input is shut down. */
+    private InputStream input() throws IOException {
+        try {
+            return from.socket().getInputStream();
+        } catch (SocketException e) {
+            if (!from.isOpen()) {
+                throw new ClosedChannelException();
+            }
+            if (from.socket().isInputShutdown()) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Sets the timeout of the next wait. The two directions of a connection end their waits at
+     * the same instant: when the other direction's wait ends between half a period and a period
+     * from now, this one ends with it; otherwise it ends one period from now (and the other
+     * direction joins this one at its next wait). So after one round of timeouts both are out of
+     * their reads together, and the first waits for the second for no longer than it takes to be
+     * scheduled. Each direction waits at least half a period before it can park.
+     *
+     * <p>Also lets the other direction go on when it waits to park: this one is about to wait
+     * for data, but it just moved some, so the connection is not idle.
+     */
+    private void prepareWait(Socket socket) throws IOException {
+        Pipe o = other;
+        if (o.state == WAITING) {
+            connection.stopWaiting(o);
+        }
+        if (parkAfterNanos <= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        long deadline = now + parkAfterNanos;
+        long theirs = o.waitDeadline - now;
+        if (theirs >= parkAfterNanos / 2 && theirs <= parkAfterNanos) {
+            deadline = now + theirs;
+        }
+        waitDeadline = deadline;
+        try {
+            socket.setSoTimeout((int) Math.max(1, (deadline - now + 999_999) / 1_000_000));
+        } catch (SocketException e) {
+            if (!from.isOpen()) {
+                throw new ClosedChannelException();
+            }
+            throw e;
         }
     }
 

@@ -20,11 +20,14 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,15 +94,22 @@ final class TcpConnection implements Runnable {
         } catch (RuntimeException | Error e) {
             crashed(e);
         } finally {
-            closeQuietly(client);
-            closeQuietly(upstream);
-            Backend b = backend;
-            if (b != null) {
-                b.release();
-                context.queue().slotFreed(pool); // the oldest waiter for this pool, if any, takes the slot
+            if (!piping) { // once the pipes run, the last of them to end finishes (pipeExited)
+                finish();
             }
-            listener.closed(this);
         }
+    }
+
+    /** Releases everything, once: both sockets, the backend slot, the counters, the live-set entry. */
+    private void finish() {
+        closeQuietly(client);
+        closeQuietly(upstream);
+        Backend b = backend;
+        if (b != null) {
+            b.release();
+            context.queue().slotFreed(pool); // the oldest waiter for this pool, if any, takes the slot
+        }
+        listener.closed(this);
     }
 
     private void serve() throws IOException {
@@ -137,17 +147,239 @@ final class TcpConnection implements Runnable {
         }
         upstreamBandwidth = context.bandwidthBuckets().get();
         downstreamBandwidth = context.bandwidthBuckets().get();
-        toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers());
-        toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers());
-        piping = true; // publishes both pipes to the sweeper
-        Thread reverse = listener.threads().newThread(toClient);
-        reverse.start();
-        toBackend.run();
+        long parkAfter = listener.parkAfterNanos();
+        toBackend = new Pipe(this, client, upstream, true, listener.largeBuffers(), parkAfter);
+        toClient = new Pipe(this, upstream, client, false, listener.largeBuffers(), parkAfter);
+        Pipe.pair(toBackend, toClient);
+        parkLock = new ReentrantLock();
+        parkChanged = parkLock.newCondition();
+        piping = true; // publishes both pipes to the sweeper; from here on the last pipe out finishes
+        startPipe(toClient);
+        listener.pipeStarted();
+        toBackend.run(); // on this thread: one thread start less per connection
+    }
+
+    // ---- idle parking (see Parking and Pipe) ----
+
+    /** Guards the pipes' states (Pipe#state, Pipe#key) and {@link #parked}; never held across I/O. */
+    private ReentrantLock parkLock;
+    /** Signalled when a pipe's state changes: a WAITING pipe waits on it for the other one. */
+    private Condition parkChanged;
+    /** Both directions (or the one not ended) are parked: no thread serves this connection now. */
+    private boolean parked;
+    /**
+     * How long the first direction out of its read waits for the second (which times out at the
+     * same instant): a bound for a scheduler under load, not a delay anyone pays normally.
+     */
+    private static final long JOIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    /** Starts a pipe on a new virtual thread; a failure to start ends it (and closes the connection). */
+    private void startPipe(Pipe p) {
+        listener.pipeStarted();
         try {
-            reverse.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            abort(CloseReason.SHUTDOWN, true);
+            listener.threads().newThread(p).start();
+        } catch (RuntimeException | Error e) {
+            crashed(e);
+            pipeExited(p, false);
+        }
+    }
+
+    /**
+     * A pipe's wait for data timed out. Parks the connection when the other direction is parked
+     * in its turn (WAITING), or has ended (a half-closed connection parks its live direction alone),
+     * or times out at this same instant (this pipe then waits for it, briefly). A connection that
+     * is closing never parks: its reads are about to see the close.
+     *
+     * @return true when this pipe's thread should end (the connection is parked)
+     */
+    boolean idle(Pipe p) {
+        Pipe q = p.other();
+        parkLock.lock();
+        try {
+            if (reason.get() != null || p.state != Pipe.RUNNING) {
+                return false;
+            }
+            int theirs = q.state;
+            if (theirs == Pipe.ENDED || theirs == Pipe.WAITING) {
+                return park(p, theirs == Pipe.WAITING ? q : null);
+            }
+            if (q.waitDeadline != p.waitDeadline || q.writing
+                    || System.nanoTime() - q.progressNanos < listener.parkAfterNanos() / 2) {
+                return false; // the other direction is busy, or its wait ends later: next round
+            }
+            p.state = Pipe.WAITING;
+            long left = JOIN_WAIT_NANOS;
+            while (p.state == Pipe.WAITING && left > 0) {
+                try {
+                    left = parkChanged.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (p.state == Pipe.PARKED) {
+                return true;
+            }
+            p.state = Pipe.RUNNING;
+            return false;
+        } finally {
+            parkLock.unlock();
+        }
+    }
+
+    /** Lets a WAITING pipe go back to its read: the other direction moved bytes, or ended. */
+    void stopWaiting(Pipe p) {
+        parkLock.lock();
+        try {
+            if (p.state == Pipe.WAITING) {
+                p.state = Pipe.RUNNING;
+                parkChanged.signalAll();
+            }
+        } finally {
+            parkLock.unlock();
+        }
+    }
+
+    /** Under parkLock: registers p's (and q's, unless null) channel; false (nothing changed) on failure. */
+    private boolean park(Pipe p, Pipe q) {
+        Parking parking = Parking.shared();
+        try {
+            p.key = parking.register(p.from, this);
+            if (q != null) {
+                q.key = parking.register(q.from, this);
+            }
+        } catch (IOException | RuntimeException e) {
+            // closed meanwhile, or a previous key not flushed yet: stay awake, try again next round
+            unregister(p);
+            if (q != null) {
+                unregister(q);
+                q.state = Pipe.RUNNING;
+                parkChanged.signalAll();
+            }
+            parking.wakeup();
+            return false;
+        }
+        p.state = Pipe.PARKED;
+        if (q != null) {
+            q.state = Pipe.PARKED;
+            parkChanged.signalAll();
+        }
+        parked = true;
+        listener.parkedChanged(1);
+        parking.wakeup();
+        return true;
+    }
+
+    /** Under parkLock: cancels p's key, if any, and puts its channel back into blocking mode. */
+    private static void unregister(Pipe p) {
+        SelectionKey k = p.key;
+        p.key = null;
+        if (k != null) {
+            k.cancel();
+        }
+        try {
+            // a cancelled key no longer counts as registered, so this works before the selector flushes it
+            p.from.configureBlocking(true);
+        } catch (IOException | RuntimeException ignored) {
+            // closed: the restarted pipe sees the close
+        }
+    }
+
+    /**
+     * Resumes a parked connection: its channels leave the selector and the parked pipes get new
+     * threads. Called by the parking selector (readiness on {@code key}'s channel) and by whoever
+     * closes or expires the connection (a parked connection has no thread to notice a close, so
+     * the pipes are started to see it and end as they always do). A no-op when not parked; a
+     * WAITING pipe is let go back to its read (which then sees the close).
+     *
+     * @param key the selector's key that became ready; null when not called by the selector
+     */
+    void wake(SelectionKey key) {
+        if (!piping) {
+            return;
+        }
+        Pipe a = toBackend;
+        Pipe b = toClient;
+        boolean startA;
+        boolean startB;
+        parkLock.lock();
+        try {
+            if (!parked) {
+                if (key != null) {
+                    key.cancel(); // stale: left from a park that was undone
+                }
+                if (a.state == Pipe.WAITING || b.state == Pipe.WAITING) {
+                    if (a.state == Pipe.WAITING) {
+                        a.state = Pipe.RUNNING;
+                    }
+                    if (b.state == Pipe.WAITING) {
+                        b.state = Pipe.RUNNING;
+                    }
+                    parkChanged.signalAll();
+                }
+                return;
+            }
+            parked = false;
+            listener.parkedChanged(-1);
+            startA = a.state == Pipe.PARKED;
+            startB = b.state == Pipe.PARKED;
+            if (startA) {
+                unregister(a);
+                a.state = Pipe.RUNNING;
+            }
+            if (startB) {
+                unregister(b);
+                b.state = Pipe.RUNNING;
+            }
+        } finally {
+            parkLock.unlock();
+        }
+        Parking parking = Parking.shared();
+        if (!parking.onSelectorThread()) {
+            parking.wakeup(); // flush the cancelled keys (and finish the close of closed channels)
+        }
+        if (startA) {
+            startPipe(a);
+        }
+        if (startB) {
+            startPipe(b);
+        }
+    }
+
+    /**
+     * A pipe's thread ends. Parked: nothing else happens. Otherwise the pipe has ended for good;
+     * when the other one has too, this thread finishes the connection.
+     */
+    void pipeExited(Pipe p, boolean parkedExit) {
+        listener.pipeEnded();
+        if (parkedExit) {
+            return;
+        }
+        boolean last;
+        parkLock.lock();
+        try {
+            p.state = Pipe.ENDED;
+            Pipe q = p.other();
+            if (q.state == Pipe.WAITING) {
+                q.state = Pipe.RUNNING;
+                parkChanged.signalAll();
+            }
+            last = q.state == Pipe.ENDED;
+        } finally {
+            parkLock.unlock();
+        }
+        if (last) {
+            finish();
+        }
+    }
+
+    /** True while the connection is parked (tests). */
+    boolean parked() {
+        parkLock.lock();
+        try {
+            return parked;
+        } finally {
+            parkLock.unlock();
         }
     }
 
@@ -540,6 +772,7 @@ final class TcpConnection implements Runnable {
         } else {
             resetQuietly(upstream);
         }
+        wake(null); // a parked connection has no thread to see the close: start its pipes to end it
     }
 
     /**
@@ -552,6 +785,7 @@ final class TcpConnection implements Runnable {
         if (reason.compareAndSet(null, CloseReason.MAX_LIFETIME)) {
             shutdownInputQuietly(client);
             shutdownInputQuietly(upstream);
+            wake(null); // parked: the restarted pipes read the end of stream and pass the FINs on
         }
     }
 
@@ -572,6 +806,7 @@ final class TcpConnection implements Runnable {
             closeQuietly(client);
             closeQuietly(upstream);
         }
+        wake(null);
     }
 
     // ---- read by the sweeper ----
