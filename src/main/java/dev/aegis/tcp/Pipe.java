@@ -55,7 +55,7 @@ final class Pipe implements Runnable {
     private final long parkAfterNanos;
     /** The other direction of the same connection. */
     private Pipe other;
-    /** Bytes copied; written only by this pipe's thread, read after it ended (join). */
+    /** Bytes copied; written by whichever thread runs this pipe, read once both pipes ended. */
     private long bytes;
     /**
      * Last time this direction moved bytes (read, write step) or, during a shaping pause, when

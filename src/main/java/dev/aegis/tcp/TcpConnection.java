@@ -34,9 +34,14 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection, from accept to close. Lifecycle: admit (limits) -> select a backend
  * -> connect with timeout, retrying on other backends -> two pipes (this thread copies client
- * to backend, a second virtual thread backend to client) -> close. The outer try/finally of
- * {@link #run()} always releases everything: the backend slot, the counters, both sockets and
- * the entry in the listener's live set.
+ * to backend, a second virtual thread backend to client) -> close. Everything is released once
+ * ({@link #finish}: the backend slot, the counters, both sockets and the entry in the listener's
+ * live set): by {@link #run()}'s finally when the pipes never started, else by the last pipe to end.
+ *
+ * <p>Idle parking: a connection idle both ways for {@link TcpListener#PARK_AFTER_NANOS} gives up
+ * its pipes' threads and waits in the {@link Parking} selector ({@link #idle}, {@link #wake}).
+ * It is still open and counted as such; everything that closes or expires a connection wakes a
+ * parked one, so its pipes see the close and end exactly as they would have awake.
  *
  * <p>Timeouts are not socket timeouts: each pipe stamps its own progress ({@link Pipe#progressNanos},
  * {@link Pipe#writing}; one writer per field, so the two directions never lose each other's
@@ -668,8 +673,8 @@ final class TcpConnection implements Runnable {
     private static final AtomicIntegerFieldUpdater<TcpConnection> FINS =
             AtomicIntegerFieldUpdater.newUpdater(TcpConnection.class, "fins");
     /**
-     * The backend sent a byte. Only the backend-to-client pipe writes it, and the connection
-     * thread reads it after joining that pipe. The circuit breaker's success is recorded here,
+     * The backend sent a byte. Only the backend-to-client pipe writes it (on whichever thread
+     * runs it; a restart after parking happens after the park, under parkLock). The circuit breaker's success is recorded here,
      * not at connect time: a backend that accepts and then hangs (a read timeout) must keep
      * counting as failing, and a connect alone does not prove it works.
      */
@@ -829,7 +834,7 @@ final class TcpConnection implements Runnable {
         return backend;
     }
 
-    /** Final accounting, on the connection's own thread after both pipes ended. */
+    /** Final accounting, once both pipes ended (on the thread of the last one), or without pipes. */
     void logAccess(TcpStats stats) {
         long bytesReceived = peekedLength + (toBackend == null ? 0 : toBackend.bytes());
         long bytesSent = toClient == null ? 0 : toClient.bytes();
