@@ -50,6 +50,7 @@ final class Pipe implements Runnable {
     final SocketChannel from;
     private final SocketChannel to;
     private final boolean fromClient;
+    private final BufferPool smallBuffers;
     private final BufferPool largeBuffers;
     /** How long a wait lasts before the pipe offers to park; 0 = never park. */
     private final long parkAfterNanos;
@@ -85,8 +86,9 @@ final class Pipe implements Runnable {
     volatile long waitDeadline;
 
     Pipe(TcpConnection connection, SocketChannel from, SocketChannel to, boolean fromClient,
-            BufferPool largeBuffers, long parkAfterNanos) {
+            BufferPool smallBuffers, BufferPool largeBuffers, long parkAfterNanos) {
         this.connection = connection;
+        this.smallBuffers = smallBuffers;
         this.from = from;
         this.to = to;
         this.fromClient = fromClient;
@@ -118,7 +120,7 @@ final class Pipe implements Runnable {
     public void run() {
         boolean parked = false;
         try {
-            parked = copy();
+            parked = parkAfterNanos > 0 ? copyOrPark() : copy();
             if (!parked) {
                 // EOF: pass the FIN on; the other direction keeps flowing until it ends too. When it
                 // has ended already, both sockets are closed next and the close sends the FIN: one
@@ -139,8 +141,37 @@ final class Pipe implements Runnable {
         }
     }
 
-    /** @return true when the connection parked (this thread ends, the pipe lives on); false on EOF */
+    /**
+     * The copy loop without parking (the default): waits in the channel's own blocking read, with
+     * a pooled direct buffer, so a small read costs no copy and no timer.
+     *
+     * @return false (EOF)
+     */
     private boolean copy() throws IOException {
+        ByteBuffer small = smallBuffers.acquire();
+        try {
+            while (true) {
+                small.clear();
+                int n = from.read(small);
+                if (n < 0) {
+                    return false;
+                }
+                forward(small, n);
+                if (n == small.capacity() && !burst()) {
+                    return false;
+                }
+            }
+        } finally {
+            smallBuffers.release(small);
+        }
+    }
+
+    /**
+     * The copy loop with idle parking: waits in a timed read.
+     *
+     * @return true when the connection parked (this thread ends, the pipe lives on); false on EOF
+     */
+    private boolean copyOrPark() throws IOException {
         InputStream in = input();
         if (in == null) {
             return false; // input shut down while parked (max_lifetime): end of stream

@@ -153,8 +153,8 @@ final class TcpConnection implements Runnable {
         upstreamBandwidth = context.bandwidthBuckets().get();
         downstreamBandwidth = context.bandwidthBuckets().get();
         long parkAfter = listener.parkAfterNanos();
-        toBackend = new Pipe(this, client, upstream, true, listener.largeBuffers(), parkAfter);
-        toClient = new Pipe(this, upstream, client, false, listener.largeBuffers(), parkAfter);
+        toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
+        toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
         Pipe.pair(toBackend, toClient);
         parkLock = new ReentrantLock();
         parkChanged = parkLock.newCondition();

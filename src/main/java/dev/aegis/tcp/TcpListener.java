@@ -43,15 +43,15 @@ public final class TcpListener implements AutoCloseable {
     /** Bytes a pipe holds while data streams. */
     static final int LARGE_BUFFER = 64 * 1024;
     /**
-     * Idle parking (see {@link Parking}): a connection whose two directions have both waited this
-     * long for data gives up its two virtual threads and wait buffers, ~3.7 KB of its ~5.5 KB, and
-     * waits in the shared selector. One second: longer than the think time of a request/response
-     * exchange in flight (a wake-up costs two thread starts, some 20-50 µs, so a connection that
-     * talks more often than this should stay awake), short enough that a connection opened and
-     * left idle parks before anyone measures it. {@code -Daegis.tcp.parkAfterMillis=0} turns it off.
+     * Idle parking (see {@link Parking}), off by default: a connection whose two directions have
+     * both waited this long for data gives up its two virtual threads and wait buffers (~3.7 KB of
+     * its ~5.5 KB) and waits in the shared selector. Off by default because the timed read it
+     * needs costs the hot path dearly (measured: keep-alive requests per second 36k -> 16-18k; see
+     * README, "Idle parking"). {@code -Daegis.tcp.parkAfterMillis=1000} turns it on with the
+     * threshold this code was measured with.
      */
     static final long PARK_AFTER_NANOS =
-            TimeUnit.MILLISECONDS.toNanos(Long.getLong("aegis.tcp.parkAfterMillis", 1000));
+            TimeUnit.MILLISECONDS.toNanos(Long.getLong("aegis.tcp.parkAfterMillis", 0));
 
     private final InetSocketAddress bindAddress;
     private final TcpStats stats = new TcpStats();
@@ -62,7 +62,10 @@ public final class TcpListener implements AutoCloseable {
      * thread dump shows what a connection thread is doing by its stack (TcpConnection, Pipe).
      */
     private final ThreadFactory threads = Thread.ofVirtual().factory();
+    private final BufferPool smallBuffers = new BufferPool(SMALL_BUFFER, 4096);
     private final AtomicInteger parked = new AtomicInteger();
+    /** See {@link #PARK_AFTER_NANOS}; tests turn parking on per listener. */
+    private volatile long parkAfterNanos = PARK_AFTER_NANOS;
     private final AtomicInteger pipeThreads = new AtomicInteger();
     private final BufferPool largeBuffers = new BufferPool(LARGE_BUFFER, 256);
     /** The current config generation's context: swapped as a whole by {@link #reconfigure}. */
@@ -374,7 +377,16 @@ public final class TcpListener implements AutoCloseable {
     }
 
     long parkAfterNanos() {
-        return PARK_AFTER_NANOS;
+        return parkAfterNanos;
+    }
+
+    /** Turns idle parking on (a positive threshold) or off (zero) for connections accepted from now on. */
+    void parkAfter(java.time.Duration threshold) {
+        parkAfterNanos = threshold.toNanos();
+    }
+
+    BufferPool smallBuffers() {
+        return smallBuffers;
     }
 
     void parkedChanged(int delta) {

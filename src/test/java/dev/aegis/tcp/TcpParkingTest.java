@@ -25,7 +25,7 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
- * Idle parking: a connection idle for {@link TcpListener#PARK_AFTER_NANOS} in both directions
+ * Idle parking (on here, off by default): a connection idle for a second in both directions
  * gives up its threads and waits in the shared selector; data, a FIN or a reset on either side
  * resumes it, and every timeout and close behaves as for a connection that never parked.
  */
@@ -39,8 +39,11 @@ class TcpParkingTest {
 
     private static ProxyFixture proxy(TcpSettings s, TestServers.Backend backend, List<String> lines)
             throws IOException {
-        return new ProxyFixture(s, List.of(backend.address()), 0, new CircuitBreakerConfig(5, Duration.ofSeconds(30)),
-                LoadBalancingConfig.Algorithm.ROUND_ROBIN, UnaryOperator.identity(), lines::add);
+        ProxyFixture proxy = new ProxyFixture(s, List.of(backend.address()), 0,
+                new CircuitBreakerConfig(5, Duration.ofSeconds(30)), LoadBalancingConfig.Algorithm.ROUND_ROBIN,
+                UnaryOperator.identity(), lines::add);
+        proxy.listener.parkAfter(Duration.ofSeconds(1)); // before the first connection
+        return proxy;
     }
 
     /** A backend that holds each connection open and does nothing: the test talks on its sockets. */
@@ -218,6 +221,23 @@ class TcpParkingTest {
             for (Socket c : clients) {
                 assertThrows(IOException.class, () -> c.getInputStream().read());
                 c.close();
+            }
+        }
+    }
+
+    @Test
+    void withParkingOffAnIdleConnectionKeepsItsThreads() throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        try (var backend = TestServers.echo(); var proxy = proxy(settings(), backend, lines)) {
+            proxy.listener.parkAfter(Duration.ZERO);
+            try (Socket client = proxy.connect()) {
+                transfer(client, client, random(100, 9));
+                // two seconds of idleness, then still two threads: nothing to await but time itself
+                long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                await().atMost(PARK).until(() -> System.nanoTime() - until > 0);
+                assertEquals(0, proxy.listener.parkedConnections());
+                assertEquals(2, proxy.listener.pipeThreads());
+                transfer(client, client, random(70_000, 10));
             }
         }
     }
