@@ -16,8 +16,7 @@ import org.slf4j.LoggerFactory;
  * <p>A parked connection's pipes have ended their virtual threads (their stacks, ~1.1 KB each,
  * are freed) and its channels are registered here for {@code OP_READ}. The first readiness on
  * either channel (data, a FIN or a reset) hands the connection back to
- * {@link TcpConnection#wake}, which cancels the keys, puts the channels back into blocking mode
- * and starts the pipes' threads again: the copy loops resume exactly where they left off.
+ * {@link TcpConnection#wake}, which cancels the keys and starts the pipes' threads again: the copy loops resume exactly where they left off.
  *
  * <p>Readiness is level-triggered (epoll): bytes that arrived between a pipe's last read and
  * the registration are reported by the first select after it, so nothing waits unseen.
@@ -63,8 +62,7 @@ final class Parking {
     }
 
     /**
-     * Registers a channel whose reader has stopped (both of the channel's users are out of their
-     * blocking calls): non-blocking mode, then {@code OP_READ}. The caller calls {@link #wakeup}
+     * Registers a channel whose reader has stopped, for {@code OP_READ} (it is non-blocking already). The caller calls {@link #wakeup}
      * once it has registered all of a connection's channels.
      *
      * @throws java.nio.channels.CancelledKeyException when the channel's previous key here has not

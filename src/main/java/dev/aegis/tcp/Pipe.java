@@ -1,10 +1,8 @@
 package dev.aegis.tcp;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
@@ -34,15 +32,13 @@ import java.util.concurrent.locks.LockSupport;
  * blocked write counts as active, from the first write of a chunk on. The fast path (the first
  * write takes the whole buffer) costs one clock read and three stores per read, no system call.
  *
- * <p>Idle parking: the wait for data is a read with a timeout (the socket adaptor's stream, which
- * times out without closing the channel). When it times out, the pipe asks its connection
- * ({@link TcpConnection#idle}) whether the other direction is idle too; if so both hand their
- * channels to the {@link Parking} selector and their threads end. The two directions' timed
- * reads end at the same instant ({@link #waitDeadline}, see {@link #prepareWait}), so the first
- * one out waits only as long as the scheduler takes to run the second. A wake-up starts
- * {@link #run} again on a new thread; nothing but the thread and the wait buffer is lost.
- * The wait buffer is a heap array (the timed read takes one; the JDK copies through its
- * per-carrier direct buffer), allocated when the thread starts and dropped when it parks.
+ * <p>Idle parking (when on): the channels are non-blocking and the pipe waits for readiness
+ * itself with the JDK's own wait ({@link Readiness}), which an unpark interrupts without closing
+ * anything. The sweeper, which sees from the progress stamps that both directions have been idle
+ * long enough, asks the connection to park and unparks both pipes; each finds nothing to read and
+ * offers to park ({@link TcpConnection#idle}); when both have, their channels go to the
+ * {@link Parking} selector and their threads end. A wake-up starts {@link #run} again on a new
+ * thread; nothing but the thread (and the pooled wait buffer, given back) is lost.
  */
 final class Pipe implements Runnable {
 
@@ -79,11 +75,17 @@ final class Pipe implements Runnable {
     volatile int state;
     /** The parking selector's key while {@link #PARKED}; under the connection's lock. */
     SelectionKey key;
-    /**
-     * When the current timed read times out (System.nanoTime); in the past when not in one.
-     * The other direction reads it to time out at the same instant (written by this pipe's thread only).
-     */
-    volatile long waitDeadline;
+    /** The thread running this pipe now (parking on only), for the sweeper's and the closers' unpark. */
+    volatile Thread thread;
+    private static final VarHandle THREAD;
+
+    static {
+        try {
+            THREAD = MethodHandles.lookup().findVarHandle(Pipe.class, "thread", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     Pipe(TcpConnection connection, SocketChannel from, SocketChannel to, boolean fromClient,
             BufferPool smallBuffers, BufferPool largeBuffers, long parkAfterNanos) {
@@ -95,7 +97,6 @@ final class Pipe implements Runnable {
         this.largeBuffers = largeBuffers;
         this.parkAfterNanos = parkAfterNanos;
         this.progressNanos = System.nanoTime();
-        this.waitDeadline = progressNanos;
     }
 
     /** Pairs the two directions of a connection (once, before either runs). */
@@ -167,88 +168,46 @@ final class Pipe implements Runnable {
     }
 
     /**
-     * The copy loop with idle parking: waits in a timed read.
+     * The copy loop with idle parking: the channels are in non-blocking mode and the pipe waits
+     * itself, in the JDK's own wait for readability ({@link Readiness}), the same wait a blocking
+     * read does inside the JDK, so the hot path costs what it did. The difference: an unpark
+     * returns the wait to this loop, which is how the sweeper asks an idle connection to park
+     * ({@link TcpConnection#requestPark}) and how a closer makes the pipe see its close.
      *
      * @return true when the connection parked (this thread ends, the pipe lives on); false on EOF
      */
     private boolean copyOrPark() throws IOException {
-        InputStream in = input();
-        if (in == null) {
-            return false; // input shut down while parked (max_lifetime): end of stream
-        }
-        Socket socket = from.socket();
-        ByteBuffer small = ByteBuffer.allocate(TcpListener.SMALL_BUFFER);
-        byte[] array = small.array();
-        while (true) {
-            int n;
-            try {
-                prepareWait(socket);
-                n = in.read(array, 0, array.length);
-            } catch (SocketTimeoutException e) {
-                if (connection.idle(this)) {
-                    return true;
+        Thread me = Thread.currentThread();
+        thread = me;
+        ByteBuffer small = smallBuffers.acquire();
+        try {
+            while (true) {
+                if (connection.closing()) {
+                    throw new ClosedChannelException(); // closed by a timeout, shutdown or the other pipe
                 }
-                continue;
+                small.clear();
+                int n = from.read(small);
+                if (n == 0) {
+                    if (connection.parkRequested() && connection.idle(this)) {
+                        return true;
+                    }
+                    Readiness.await(from, Readiness.POLLIN);
+                    continue;
+                }
+                if (n < 0) {
+                    return false;
+                }
+                if (connection.parkRequested() || other.state == WAITING) {
+                    connection.stayAwake(); // bytes moved: not idle after all
+                }
+                forward(small, n);
+                if (n == small.capacity() && !burst()) {
+                    return false;
+                }
             }
-            if (n < 0) {
-                return false;
-            }
-            small.clear().position(n);
-            forward(small, n);
-            if (n == array.length && !burst()) {
-                return false;
-            }
-        }
-    }
-
-    /** The channel's blocking stream (it honours SO_TIMEOUT); null when its input is shut down. */
-    private InputStream input() throws IOException {
-        try {
-            return from.socket().getInputStream();
-        } catch (SocketException e) {
-            if (!from.isOpen()) {
-                throw new ClosedChannelException();
-            }
-            if (from.socket().isInputShutdown()) {
-                return null;
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * Sets the timeout of the next wait. The two directions of a connection end their waits at
-     * the same instant: when the other direction's wait ends between half a period and a period
-     * from now, this one ends with it; otherwise it ends one period from now (and the other
-     * direction joins this one at its next wait). So after one round of timeouts both are out of
-     * their reads together, and the first waits for the second for no longer than it takes to be
-     * scheduled. Each direction waits at least half a period before it can park.
-     *
-     * <p>Also lets the other direction go on when it waits to park: this one is about to wait
-     * for data, but it just moved some, so the connection is not idle.
-     */
-    private void prepareWait(Socket socket) throws IOException {
-        Pipe o = other;
-        if (o.state == WAITING) {
-            connection.stopWaiting(o);
-        }
-        if (parkAfterNanos <= 0) {
-            return;
-        }
-        long now = System.nanoTime();
-        long deadline = now + parkAfterNanos;
-        long theirs = o.waitDeadline - now;
-        if (theirs >= parkAfterNanos / 2 && theirs <= parkAfterNanos) {
-            deadline = now + theirs;
-        }
-        waitDeadline = deadline;
-        try {
-            socket.setSoTimeout((int) Math.max(1, (deadline - now + 999_999) / 1_000_000));
-        } catch (SocketException e) {
-            if (!from.isOpen()) {
-                throw new ClosedChannelException();
-            }
-            throw e;
+        } finally {
+            THREAD.compareAndSet(this, me, null); // a wake-up may have started this pipe's next thread already
+            smallBuffers.release(small);
         }
     }
 
@@ -261,6 +220,9 @@ final class Pipe implements Runnable {
                 int n = from.read(large);
                 if (n < 0) {
                     return false;
+                }
+                if (n == 0) {
+                    return true; // non-blocking (parking on): drained; the caller waits
                 }
                 forward(large, n);
                 if (n < large.capacity()) {
@@ -280,10 +242,18 @@ final class Pipe implements Runnable {
         // first write (the send buffer full from the previous chunk) can wait as long as any later one.
         writing = true;
         try {
-            to.write(buffer);
+            int w = to.write(buffer);
             while (buffer.hasRemaining()) {
-                progressNanos = System.nanoTime(); // the receiver took a step
-                to.write(buffer);
+                if (w == 0) {
+                    // non-blocking (parking on) and the send buffer is full: wait as a blocking write would
+                    Readiness.await(to, Readiness.POLLOUT);
+                    if (connection.closing()) {
+                        throw new ClosedChannelException();
+                    }
+                } else {
+                    progressNanos = System.nanoTime(); // the receiver took a step
+                }
+                w = to.write(buffer);
             }
         } catch (ClosedChannelException e) {
             throw e;
@@ -307,7 +277,7 @@ final class Pipe implements Runnable {
     private void pause(long delay) {
         long end = System.nanoTime() + delay;
         progressNanos = end;
-        for (long left = delay; left > 0; left = end - System.nanoTime()) {
+        for (long left = delay; left > 0 && !connection.closing(); left = end - System.nanoTime()) {
             LockSupport.parkNanos(left);
         }
     }

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,6 +110,9 @@ final class TcpConnection implements Runnable {
     private void finish() {
         closeQuietly(client);
         closeQuietly(upstream);
+        if (everParked) {
+            Parking.shared().wakeup(); // a key cancelled but not yet flushed defers the close until it is
+        }
         Backend b = backend;
         if (b != null) {
             b.release();
@@ -152,7 +156,13 @@ final class TcpConnection implements Runnable {
         }
         upstreamBandwidth = context.bandwidthBuckets().get();
         downstreamBandwidth = context.bandwidthBuckets().get();
-        long parkAfter = listener.parkAfterNanos();
+        long parkAfter = Readiness.AVAILABLE ? listener.parkAfterNanos() : 0;
+        if (parkAfter > 0) {
+            // parking on: the pipes wait for readiness themselves (see Pipe#copyOrPark)
+            client.configureBlocking(false);
+            upstream.configureBlocking(false);
+            nonBlocking = true; // published to the sweeper and closers by the volatile piping below
+        }
         toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
         toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
         Pipe.pair(toBackend, toClient);
@@ -171,7 +181,15 @@ final class TcpConnection implements Runnable {
     /** Signalled when a pipe's state changes: a WAITING pipe waits on it for the other one. */
     private Condition parkChanged;
     /** Both directions (or the one not ended) are parked: no thread serves this connection now. */
-    private boolean parked;
+    private volatile boolean parked;
+    /** Parking on: the channels are non-blocking and the pipes wait themselves ({@link Readiness}). */
+    private boolean nonBlocking;
+    /** Parking on: a closer asked the pipes to end; the last one closes the sockets ({@link #closeLater}). */
+    private volatile boolean closing;
+    /** Parked at least once: its channels may still have keys the selector has not flushed. */
+    private volatile boolean everParked;
+    /** Set by the sweeper ({@link #requestPark}), cleared when the connection parked or moved bytes. */
+    private volatile boolean parkRequested;
     /**
      * How long the first direction out of its read waits for the second (which times out at the
      * same instant): a bound for a scheduler under load, not a delay anyone pays normally.
@@ -190,10 +208,51 @@ final class TcpConnection implements Runnable {
     }
 
     /**
-     * A pipe's wait for data timed out. Parks the connection when the other direction is parked
-     * in its turn (WAITING), or has ended (a half-closed connection parks its live direction alone),
-     * or times out at this same instant (this pipe then waits for it, briefly). A connection that
-     * is closing never parks: its reads are about to see the close.
+     * The sweeper saw both directions idle for the parking threshold: asks both pipes to park.
+     * Each is unparked from its wait for data, finds nothing to read and offers to park
+     * ({@link #idle}).
+     */
+    void requestPark() {
+        if (parkRequested || parked) {
+            return;
+        }
+        parkRequested = true;
+        unpark(toBackend);
+        unpark(toClient);
+    }
+
+    boolean parkRequested() {
+        return parkRequested;
+    }
+
+    private static void unpark(Pipe p) {
+        Thread t = p.thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** A pipe moved bytes while the connection was asked to park: it stays awake. */
+    void stayAwake() {
+        parkLock.lock();
+        try {
+            parkRequested = false;
+            for (Pipe p : new Pipe[] {toBackend, toClient}) {
+                if (p.state == Pipe.WAITING) {
+                    p.state = Pipe.RUNNING;
+                    parkChanged.signalAll();
+                }
+            }
+        } finally {
+            parkLock.unlock();
+        }
+    }
+
+    /**
+     * A pipe, asked to park, found nothing to read. Parks the connection when the other direction
+     * is waiting to park too (WAITING) or has ended (a half-closed connection parks its live
+     * direction alone); otherwise waits, briefly, for the other one, which was woken at the same
+     * time. A connection that is closing never parks: its pipes are about to see the close.
      *
      * @return true when this pipe's thread should end (the connection is parked)
      */
@@ -201,16 +260,14 @@ final class TcpConnection implements Runnable {
         Pipe q = p.other();
         parkLock.lock();
         try {
-            if (reason.get() != null || p.state != Pipe.RUNNING) {
+            if (reason.get() != null || !parkRequested || p.state != Pipe.RUNNING) {
                 return false;
             }
             int theirs = q.state;
             if (theirs == Pipe.ENDED || theirs == Pipe.WAITING) {
-                return park(p, theirs == Pipe.WAITING ? q : null);
-            }
-            if (q.waitDeadline != p.waitDeadline || q.writing
-                    || System.nanoTime() - q.progressNanos < listener.parkAfterNanos() / 2) {
-                return false; // the other direction is busy, or its wait ends later: next round
+                boolean done = park(p, theirs == Pipe.WAITING ? q : null);
+                parkRequested = false;
+                return done;
             }
             p.state = Pipe.WAITING;
             long left = JOIN_WAIT_NANOS;
@@ -226,6 +283,7 @@ final class TcpConnection implements Runnable {
                 return true;
             }
             p.state = Pipe.RUNNING;
+            parkRequested = false; // the sweeper asks again if both stay idle
             return false;
         } finally {
             parkLock.unlock();
@@ -270,23 +328,18 @@ final class TcpConnection implements Runnable {
             parkChanged.signalAll();
         }
         parked = true;
+        everParked = true;
         listener.parkedChanged(1);
         parking.wakeup();
         return true;
     }
 
-    /** Under parkLock: cancels p's key, if any, and puts its channel back into blocking mode. */
+    /** Under parkLock: cancels p's key, if any (the channel stays non-blocking: the pipes wait themselves). */
     private static void unregister(Pipe p) {
         SelectionKey k = p.key;
         p.key = null;
         if (k != null) {
             k.cancel();
-        }
-        try {
-            // a cancelled key no longer counts as registered, so this works before the selector flushes it
-            p.from.configureBlocking(true);
-        } catch (IOException | RuntimeException ignored) {
-            // closed: the restarted pipe sees the close
         }
     }
 
@@ -313,6 +366,8 @@ final class TcpConnection implements Runnable {
                 if (key != null) {
                     key.cancel(); // stale: left from a park that was undone
                 }
+                unpark(a); // a pipe waiting for readiness does not notice a close by itself
+                unpark(b);
                 if (a.state == Pipe.WAITING || b.state == Pipe.WAITING) {
                     if (a.state == Pipe.WAITING) {
                         a.state = Pipe.RUNNING;
@@ -767,6 +822,16 @@ final class TcpConnection implements Runnable {
         boolean started = piping; // read first: it publishes the pipes
         boolean clientComplete = started && toClient.ended;
         boolean backendComplete = started && toBackend.ended;
+        if (started && nonBlocking) {
+            if (!clientComplete) {
+                lingerZero(client);
+            }
+            if (!backendComplete) {
+                lingerZero(upstream);
+            }
+            closeLater();
+            return;
+        }
         if (clientComplete) {
             closeQuietly(client);
         } else {
@@ -804,6 +869,14 @@ final class TcpConnection implements Runnable {
      */
     void abort(CloseReason why, boolean reset) {
         reason.compareAndSet(null, why);
+        if (piping && nonBlocking) {
+            if (reset) {
+                lingerZero(client);
+                lingerZero(upstream);
+            }
+            closeLater();
+            return;
+        }
         if (reset) {
             resetQuietly(client);
             resetQuietly(upstream);
@@ -950,6 +1023,32 @@ final class TcpConnection implements Runnable {
             ch.shutdownInput();
         } catch (IOException | RuntimeException ignored) {
             // closed or never connected: its pipe ends anyway
+        }
+    }
+
+    /**
+     * Parking on: the sockets are closed by the last pipe to end ({@link #finish}), not here. A pipe
+     * waits for readiness itself, registered with the JDK's poller, and a close under it would
+     * leave that registration behind for whatever socket gets the descriptor number next; so the
+     * pipes are woken, see {@link #closing} and end, and the close (a reset where SO_LINGER was set
+     * to 0 here) follows.
+     */
+    private void closeLater() {
+        closing = true;
+        wake(null);
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    private static void lingerZero(SocketChannel ch) {
+        try {
+            if (ch != null && ch.isOpen()) {
+                ch.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+        } catch (IOException ignored) {
+            // closed already
         }
     }
 

@@ -43,15 +43,16 @@ public final class TcpListener implements AutoCloseable {
     /** Bytes a pipe holds while data streams. */
     static final int LARGE_BUFFER = 64 * 1024;
     /**
-     * Idle parking (see {@link Parking}), off by default: a connection whose two directions have
-     * both waited this long for data gives up its two virtual threads and wait buffers (~3.7 KB of
-     * its ~5.5 KB) and waits in the shared selector. Off by default because the timed read it
-     * needs costs the hot path dearly (measured: keep-alive requests per second 36k -> 16-18k; see
-     * README, "Idle parking"). {@code -Daegis.tcp.parkAfterMillis=1000} turns it on with the
-     * threshold this code was measured with.
+     * Idle parking (see {@link Parking}): a connection whose two directions have both waited this
+     * long for data gives up its two virtual threads and wait buffers (~3.7 KB of its ~5.5 KB) and
+     * waits in the shared selector. One second: a connection that talks more often than that stays
+     * awake (a wake-up is two thread starts), and one opened and left idle parks before anyone
+     * measures it. {@code -Daegis.tcp.parkAfterMillis=0} turns it off (the pipes then wait in the
+     * channels' own blocking reads, as before parking existed); it is off as well when the JDK's
+     * readiness wait is not exported to us ({@link Readiness}).
      */
     static final long PARK_AFTER_NANOS =
-            TimeUnit.MILLISECONDS.toNanos(Long.getLong("aegis.tcp.parkAfterMillis", 0));
+            TimeUnit.MILLISECONDS.toNanos(Long.getLong("aegis.tcp.parkAfterMillis", 1000));
 
     private final InetSocketAddress bindAddress;
     private final TcpStats stats = new TcpStats();
@@ -62,7 +63,12 @@ public final class TcpListener implements AutoCloseable {
      * thread dump shows what a connection thread is doing by its stack (TcpConnection, Pipe).
      */
     private final ThreadFactory threads = Thread.ofVirtual().factory();
-    private final BufferPool smallBuffers = new BufferPool(SMALL_BUFFER, 4096);
+    /**
+     * Free wait buffers kept for reuse. 1,024 (512 KiB): with idle parking a mass of connections
+     * that park gives its buffers back at once, and the pool keeps only this many (4,096 kept
+     * 4.5 MB of native memory after 9,000 connections parked).
+     */
+    private final BufferPool smallBuffers = new BufferPool(SMALL_BUFFER, 1024);
     private final AtomicInteger parked = new AtomicInteger();
     /** See {@link #PARK_AFTER_NANOS}; tests turn parking on per listener. */
     private volatile long parkAfterNanos = PARK_AFTER_NANOS;
@@ -248,6 +254,7 @@ public final class TcpListener implements AutoCloseable {
         long idle = s.idleTimeout().toNanos();
         long read = s.readTimeout().toNanos();
         long lifetime = s.maxLifetime().toNanos();
+        long park = parkAfterNanos;
         for (TcpConnection c : live) {
             if (!c.piping()) {
                 continue;
@@ -264,6 +271,8 @@ public final class TcpListener implements AutoCloseable {
                 c.readTimedOut();
             } else if (!upWriting && !down.writing && now - (upAt - downAt > 0 ? upAt : downAt) > idle) {
                 c.timedOut(CloseReason.IDLE_TIMEOUT);
+            } else if (park > 0 && !upWriting && !down.writing && now - upAt > park && now - downAt > park) {
+                c.requestPark(); // a no-op when parked or asked already
             }
         }
         ctx.queue().poke(); // room that appeared without a connection ending (health, admin API, reload)
