@@ -65,7 +65,7 @@ final class Pipe implements Runnable {
     volatile boolean ended;
 
     static final int RUNNING = 0;
-    /** Its timed read timed out; waiting (thread alive, out of its read) for the other to join. */
+    /** Asked to park and found nothing to read; waiting (thread alive, out of its wait for data) for the other to join. */
     static final int WAITING = 1;
     /** Thread ended, {@link #from} registered with the parking selector ({@link #key}). */
     static final int PARKED = 2;

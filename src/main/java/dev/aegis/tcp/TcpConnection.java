@@ -191,8 +191,8 @@ final class TcpConnection implements Runnable {
     /** Set by the sweeper ({@link #requestPark}), cleared when the connection parked or moved bytes. */
     private volatile boolean parkRequested;
     /**
-     * How long the first direction out of its read waits for the second (which times out at the
-     * same instant): a bound for a scheduler under load, not a delay anyone pays normally.
+     * How long the first direction to offer to park waits for the second (which the sweeper
+     * unparked at the same moment): a bound for a scheduler under load, not a delay anyone pays normally.
      */
     private static final long JOIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
@@ -285,19 +285,6 @@ final class TcpConnection implements Runnable {
             p.state = Pipe.RUNNING;
             parkRequested = false; // the sweeper asks again if both stay idle
             return false;
-        } finally {
-            parkLock.unlock();
-        }
-    }
-
-    /** Lets a WAITING pipe go back to its read: the other direction moved bytes, or ended. */
-    void stopWaiting(Pipe p) {
-        parkLock.lock();
-        try {
-            if (p.state == Pipe.WAITING) {
-                p.state = Pipe.RUNNING;
-                parkChanged.signalAll();
-            }
         } finally {
             parkLock.unlock();
         }
