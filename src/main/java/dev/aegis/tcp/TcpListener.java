@@ -124,6 +124,10 @@ public final class TcpListener implements AutoCloseable {
                 .start(this::acceptLoop);
         log.info("tcp listener started listener={} service={} pool={}",
                 HostPort.format(localAddress()), service(), context.pool().name());
+        if (parkAfterNanos > 0 && !Readiness.AVAILABLE) {
+            log.info("idle parking off: java.base/sun.nio.ch is not exported to Aegis (run the jar, or add "
+                    + "--add-exports java.base/sun.nio.ch=ALL-UNNAMED) listener={}", HostPort.format(localAddress()));
+        }
     }
 
     /** The bound port (0 before {@link #start()}). */
