@@ -1,8 +1,11 @@
 package dev.aegis.tcp;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.LockSupport;
 
@@ -28,16 +31,28 @@ import java.util.concurrent.locks.LockSupport;
  * for), so write steps alone are too coarse to prove that the receiver is alive: a pipe inside a
  * blocked write counts as active, from the first write of a chunk on. The fast path (the first
  * write takes the whole buffer) costs one clock read and three stores per read, no system call.
+ *
+ * <p>Idle parking (when on): the channels are non-blocking and the pipe waits for readiness
+ * itself with the JDK's own wait ({@link Readiness}), which an unpark interrupts without closing
+ * anything. The sweeper, which sees from the progress stamps that both directions have been idle
+ * long enough, asks the connection to park and unparks both pipes; each finds nothing to read and
+ * offers to park ({@link TcpConnection#idle}); when both have, their channels go to the
+ * {@link Parking} selector and their threads end. A wake-up starts {@link #run} again on a new
+ * thread; nothing but the thread (and the pooled wait buffer, given back) is lost.
  */
 final class Pipe implements Runnable {
 
     private final TcpConnection connection;
-    private final SocketChannel from;
+    final SocketChannel from;
     private final SocketChannel to;
     private final boolean fromClient;
     private final BufferPool smallBuffers;
     private final BufferPool largeBuffers;
-    /** Bytes copied; written only by this pipe's thread, read after it ended (join). */
+    /** How long a wait lasts before the pipe offers to park; 0 = never park. */
+    private final long parkAfterNanos;
+    /** The other direction of the same connection. */
+    private Pipe other;
+    /** Bytes copied; written by whichever thread runs this pipe, read once both pipes ended. */
     private long bytes;
     /**
      * Last time this direction moved bytes (read, write step) or, during a shaping pause, when
@@ -49,15 +64,53 @@ final class Pipe implements Runnable {
     /** This direction ended normally: its EOF was read and passed on (or the close will pass it on). */
     volatile boolean ended;
 
+    static final int RUNNING = 0;
+    /** Asked to park and found nothing to read; waiting (thread alive, out of its wait for data) for the other to join. */
+    static final int WAITING = 1;
+    /** Thread ended, {@link #from} registered with the parking selector ({@link #key}). */
+    static final int PARKED = 2;
+    /** Thread ended for good: EOF, error or close. */
+    static final int ENDED = 3;
+    /** One of the four above; changed under the connection's lock, read without it. */
+    volatile int state;
+    /** The parking selector's key while {@link #PARKED}; under the connection's lock. */
+    SelectionKey key;
+    /** The thread running this pipe now (parking on only), for the sweeper's and the closers' unpark. */
+    volatile Thread thread;
+    private static final VarHandle THREAD;
+
+    static {
+        try {
+            THREAD = MethodHandles.lookup().findVarHandle(Pipe.class, "thread", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     Pipe(TcpConnection connection, SocketChannel from, SocketChannel to, boolean fromClient,
-            BufferPool smallBuffers, BufferPool largeBuffers) {
+            BufferPool smallBuffers, BufferPool largeBuffers, long parkAfterNanos) {
         this.connection = connection;
+        this.smallBuffers = smallBuffers;
         this.from = from;
         this.to = to;
         this.fromClient = fromClient;
-        this.smallBuffers = smallBuffers;
         this.largeBuffers = largeBuffers;
+        this.parkAfterNanos = parkAfterNanos;
         this.progressNanos = System.nanoTime();
+    }
+
+    /** Pairs the two directions of a connection (once, before either runs). */
+    static void pair(Pipe a, Pipe b) {
+        a.other = b;
+        b.other = a;
+    }
+
+    Pipe other() {
+        return other;
+    }
+
+    boolean fromClient() {
+        return fromClient;
     }
 
     long bytes() {
@@ -66,16 +119,18 @@ final class Pipe implements Runnable {
 
     @Override
     public void run() {
-        ByteBuffer small = smallBuffers.acquire();
+        boolean parked = false;
         try {
-            copy(small);
-            // EOF: pass the FIN on; the other direction keeps flowing until it ends too. When it
-            // has ended already, both sockets are closed next and the close sends the FIN: one
-            // system call less per connection (both receive sides are at EOF, so no reset).
-            if (!connection.finished(fromClient)) {
-                shutdownOutput();
+            parked = parkAfterNanos > 0 ? copyOrPark() : copy();
+            if (!parked) {
+                // EOF: pass the FIN on; the other direction keeps flowing until it ends too. When it
+                // has ended already, both sockets are closed next and the close sends the FIN: one
+                // system call less per connection (both receive sides are at EOF, so no reset).
+                if (!connection.finished(fromClient)) {
+                    shutdownOutput();
+                }
+                ended = true;
             }
-            ended = true;
         } catch (ClosedChannelException e) {
             // Closed under us by a timeout, shutdown or the other pipe: the closer set the reason.
         } catch (IOException e) {
@@ -83,21 +138,76 @@ final class Pipe implements Runnable {
         } catch (RuntimeException | Error e) {
             connection.crashed(e);
         } finally {
+            connection.pipeExited(this, parked);
+        }
+    }
+
+    /**
+     * The copy loop without parking (the default): waits in the channel's own blocking read, with
+     * a pooled direct buffer, so a small read costs no copy and no timer.
+     *
+     * @return false (EOF)
+     */
+    private boolean copy() throws IOException {
+        ByteBuffer small = smallBuffers.acquire();
+        try {
+            while (true) {
+                small.clear();
+                int n = from.read(small);
+                if (n < 0) {
+                    return false;
+                }
+                forward(small, n);
+                if (n == small.capacity() && !burst()) {
+                    return false;
+                }
+            }
+        } finally {
             smallBuffers.release(small);
         }
     }
 
-    private void copy(ByteBuffer small) throws IOException {
-        while (true) {
-            small.clear();
-            int n = from.read(small);
-            if (n < 0) {
-                return;
+    /**
+     * The copy loop with idle parking: the channels are in non-blocking mode and the pipe waits
+     * itself, in the JDK's own wait for readability ({@link Readiness}), the same wait a blocking
+     * read does inside the JDK, so the hot path costs what it did. The difference: an unpark
+     * returns the wait to this loop, which is how the sweeper asks an idle connection to park
+     * ({@link TcpConnection#requestPark}) and how a closer makes the pipe see its close.
+     *
+     * @return true when the connection parked (this thread ends, the pipe lives on); false on EOF
+     */
+    private boolean copyOrPark() throws IOException {
+        Thread me = Thread.currentThread();
+        thread = me;
+        ByteBuffer small = smallBuffers.acquire();
+        try {
+            while (true) {
+                if (connection.closing()) {
+                    throw new ClosedChannelException(); // closed by a timeout, shutdown or the other pipe
+                }
+                small.clear();
+                int n = from.read(small);
+                if (n == 0) {
+                    if (connection.parkRequested() && connection.idle(this)) {
+                        return true;
+                    }
+                    Readiness.await(from, Readiness.POLLIN);
+                    continue;
+                }
+                if (n < 0) {
+                    return false;
+                }
+                if (connection.parkRequested() || other.state == WAITING) {
+                    connection.stayAwake(); // bytes moved: not idle after all
+                }
+                forward(small, n);
+                if (n == small.capacity() && !burst()) {
+                    return false;
+                }
             }
-            forward(small, n);
-            if (n == small.capacity() && !burst()) {
-                return;
-            }
+        } finally {
+            THREAD.compareAndSet(this, me, null); // a wake-up may have started this pipe's next thread already
+            smallBuffers.release(small);
         }
     }
 
@@ -110,6 +220,9 @@ final class Pipe implements Runnable {
                 int n = from.read(large);
                 if (n < 0) {
                     return false;
+                }
+                if (n == 0) {
+                    return true; // non-blocking (parking on): drained; the caller waits
                 }
                 forward(large, n);
                 if (n < large.capacity()) {
@@ -129,10 +242,18 @@ final class Pipe implements Runnable {
         // first write (the send buffer full from the previous chunk) can wait as long as any later one.
         writing = true;
         try {
-            to.write(buffer);
+            int w = to.write(buffer);
             while (buffer.hasRemaining()) {
-                progressNanos = System.nanoTime(); // the receiver took a step
-                to.write(buffer);
+                if (w == 0) {
+                    // non-blocking (parking on) and the send buffer is full: wait as a blocking write would
+                    Readiness.await(to, Readiness.POLLOUT);
+                    if (connection.closing()) {
+                        throw new ClosedChannelException();
+                    }
+                } else {
+                    progressNanos = System.nanoTime(); // the receiver took a step
+                }
+                w = to.write(buffer);
             }
         } catch (ClosedChannelException e) {
             throw e;
@@ -156,7 +277,7 @@ final class Pipe implements Runnable {
     private void pause(long delay) {
         long end = System.nanoTime() + delay;
         progressNanos = end;
-        for (long left = delay; left > 0; left = end - System.nanoTime()) {
+        for (long left = delay; left > 0 && !connection.closing(); left = end - System.nanoTime()) {
             LockSupport.parkNanos(left);
         }
     }

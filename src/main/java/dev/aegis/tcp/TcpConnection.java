@@ -20,20 +20,29 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One client connection, from accept to close. Lifecycle: admit (limits) -> select a backend
  * -> connect with timeout, retrying on other backends -> two pipes (this thread copies client
- * to backend, a second virtual thread backend to client) -> close. The outer try/finally of
- * {@link #run()} always releases everything: the backend slot, the counters, both sockets and
- * the entry in the listener's live set.
+ * to backend, a second virtual thread backend to client) -> close. Everything is released once
+ * ({@link #finish}: the backend slot, the counters, both sockets and the entry in the listener's
+ * live set): by {@link #run()}'s finally when the pipes never started, else by the last pipe to end.
+ *
+ * <p>Idle parking: a connection idle both ways for {@link TcpListener#PARK_AFTER_NANOS} gives up
+ * its pipes' threads and waits in the {@link Parking} selector ({@link #idle}, {@link #wake}).
+ * It is still open and counted as such; everything that closes or expires a connection wakes a
+ * parked one, so its pipes see the close and end exactly as they would have awake.
  *
  * <p>Timeouts are not socket timeouts: each pipe stamps its own progress ({@link Pipe#progressNanos},
  * {@link Pipe#writing}; one writer per field, so the two directions never lose each other's
@@ -91,15 +100,25 @@ final class TcpConnection implements Runnable {
         } catch (RuntimeException | Error e) {
             crashed(e);
         } finally {
-            closeQuietly(client);
-            closeQuietly(upstream);
-            Backend b = backend;
-            if (b != null) {
-                b.release();
-                context.queue().slotFreed(pool); // the oldest waiter for this pool, if any, takes the slot
+            if (!piping) { // once the pipes run, the last of them to end finishes (pipeExited)
+                finish();
             }
-            listener.closed(this);
         }
+    }
+
+    /** Releases everything, once: both sockets, the backend slot, the counters, the live-set entry. */
+    private void finish() {
+        closeQuietly(client);
+        closeQuietly(upstream);
+        if (everParked) {
+            Parking.shared().wakeup(); // a key cancelled but not yet flushed defers the close until it is
+        }
+        Backend b = backend;
+        if (b != null) {
+            b.release();
+            context.queue().slotFreed(pool); // the oldest waiter for this pool, if any, takes the slot
+        }
+        listener.closed(this);
     }
 
     private void serve() throws IOException {
@@ -137,17 +156,277 @@ final class TcpConnection implements Runnable {
         }
         upstreamBandwidth = context.bandwidthBuckets().get();
         downstreamBandwidth = context.bandwidthBuckets().get();
-        toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers());
-        toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers());
-        piping = true; // publishes both pipes to the sweeper
-        Thread reverse = listener.threads().newThread(toClient);
-        reverse.start();
-        toBackend.run();
+        long parkAfter = Readiness.AVAILABLE ? listener.parkAfterNanos() : 0;
+        if (parkAfter > 0) {
+            // parking on: the pipes wait for readiness themselves (see Pipe#copyOrPark)
+            client.configureBlocking(false);
+            upstream.configureBlocking(false);
+            nonBlocking = true; // published to the sweeper and closers by the volatile piping below
+        }
+        toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
+        toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
+        Pipe.pair(toBackend, toClient);
+        parkLock = new ReentrantLock();
+        parkChanged = parkLock.newCondition();
+        piping = true; // publishes both pipes to the sweeper; from here on the last pipe out finishes
+        startPipe(toClient);
+        listener.pipeStarted();
+        toBackend.run(); // on this thread: one thread start less per connection
+    }
+
+    // ---- idle parking (see Parking and Pipe) ----
+
+    /** Guards the pipes' states (Pipe#state, Pipe#key) and {@link #parked}; never held across I/O. */
+    private ReentrantLock parkLock;
+    /** Signalled when a pipe's state changes: a WAITING pipe waits on it for the other one. */
+    private Condition parkChanged;
+    /** Both directions (or the one not ended) are parked: no thread serves this connection now. */
+    private volatile boolean parked;
+    /** Parking on: the channels are non-blocking and the pipes wait themselves ({@link Readiness}). */
+    private boolean nonBlocking;
+    /** Parking on: a closer asked the pipes to end; the last one closes the sockets ({@link #closeLater}). */
+    private volatile boolean closing;
+    /** Parked at least once: its channels may still have keys the selector has not flushed. */
+    private volatile boolean everParked;
+    /** Set by the sweeper ({@link #requestPark}), cleared when the connection parked or moved bytes. */
+    private volatile boolean parkRequested;
+    /**
+     * How long the first direction to offer to park waits for the second (which the sweeper
+     * unparked at the same moment): a bound for a scheduler under load, not a delay anyone pays normally.
+     */
+    private static final long JOIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    /** Starts a pipe on a new virtual thread; a failure to start ends it (and closes the connection). */
+    private void startPipe(Pipe p) {
+        listener.pipeStarted();
         try {
-            reverse.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            abort(CloseReason.SHUTDOWN, true);
+            listener.threads().newThread(p).start();
+        } catch (RuntimeException | Error e) {
+            crashed(e);
+            pipeExited(p, false);
+        }
+    }
+
+    /**
+     * The sweeper saw both directions idle for the parking threshold: asks both pipes to park.
+     * Each is unparked from its wait for data, finds nothing to read and offers to park
+     * ({@link #idle}).
+     */
+    void requestPark() {
+        if (parkRequested || parked) {
+            return;
+        }
+        parkRequested = true;
+        unpark(toBackend);
+        unpark(toClient);
+    }
+
+    boolean parkRequested() {
+        return parkRequested;
+    }
+
+    private static void unpark(Pipe p) {
+        Thread t = p.thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** A pipe moved bytes while the connection was asked to park: it stays awake. */
+    void stayAwake() {
+        parkLock.lock();
+        try {
+            parkRequested = false;
+            for (Pipe p : new Pipe[] {toBackend, toClient}) {
+                if (p.state == Pipe.WAITING) {
+                    p.state = Pipe.RUNNING;
+                    parkChanged.signalAll();
+                }
+            }
+        } finally {
+            parkLock.unlock();
+        }
+    }
+
+    /**
+     * A pipe, asked to park, found nothing to read. Parks the connection when the other direction
+     * is waiting to park too (WAITING) or has ended (a half-closed connection parks its live
+     * direction alone); otherwise waits, briefly, for the other one, which was woken at the same
+     * time. A connection that is closing never parks: its pipes are about to see the close.
+     *
+     * @return true when this pipe's thread should end (the connection is parked)
+     */
+    boolean idle(Pipe p) {
+        Pipe q = p.other();
+        parkLock.lock();
+        try {
+            if (reason.get() != null || !parkRequested || p.state != Pipe.RUNNING) {
+                return false;
+            }
+            int theirs = q.state;
+            if (theirs == Pipe.ENDED || theirs == Pipe.WAITING) {
+                boolean done = park(p, theirs == Pipe.WAITING ? q : null);
+                parkRequested = false;
+                return done;
+            }
+            p.state = Pipe.WAITING;
+            long left = JOIN_WAIT_NANOS;
+            while (p.state == Pipe.WAITING && left > 0) {
+                try {
+                    left = parkChanged.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (p.state == Pipe.PARKED) {
+                return true;
+            }
+            p.state = Pipe.RUNNING;
+            parkRequested = false; // the sweeper asks again if both stay idle
+            return false;
+        } finally {
+            parkLock.unlock();
+        }
+    }
+
+    /** Under parkLock: registers p's (and q's, unless null) channel; false (nothing changed) on failure. */
+    private boolean park(Pipe p, Pipe q) {
+        Parking parking = Parking.shared();
+        try {
+            p.key = parking.register(p.from, this);
+            if (q != null) {
+                q.key = parking.register(q.from, this);
+            }
+        } catch (IOException | RuntimeException e) {
+            // closed meanwhile, or a previous key not flushed yet: stay awake, try again next round
+            unregister(p);
+            if (q != null) {
+                unregister(q);
+                q.state = Pipe.RUNNING;
+                parkChanged.signalAll();
+            }
+            parking.wakeup();
+            return false;
+        }
+        p.state = Pipe.PARKED;
+        if (q != null) {
+            q.state = Pipe.PARKED;
+            parkChanged.signalAll();
+        }
+        parked = true;
+        everParked = true;
+        listener.parkedChanged(1);
+        parking.wakeup();
+        return true;
+    }
+
+    /** Under parkLock: cancels p's key, if any (the channel stays non-blocking: the pipes wait themselves). */
+    private static void unregister(Pipe p) {
+        SelectionKey k = p.key;
+        p.key = null;
+        if (k != null) {
+            k.cancel();
+        }
+    }
+
+    /**
+     * Resumes a parked connection: its channels leave the selector and the parked pipes get new
+     * threads. Called by the parking selector (readiness on {@code key}'s channel) and by whoever
+     * closes or expires the connection (a parked connection has no thread to notice a close, so
+     * the pipes are started to see it and end as they always do). A no-op when not parked; a
+     * WAITING pipe is let go back to its read (which then sees the close).
+     *
+     * @param key the selector's key that became ready; null when not called by the selector
+     */
+    void wake(SelectionKey key) {
+        if (!piping) {
+            return;
+        }
+        Pipe a = toBackend;
+        Pipe b = toClient;
+        boolean startA;
+        boolean startB;
+        parkLock.lock();
+        try {
+            if (!parked) {
+                if (key != null) {
+                    key.cancel(); // stale: left from a park that was undone
+                }
+                unpark(a); // a pipe waiting for readiness does not notice a close by itself
+                unpark(b);
+                if (a.state == Pipe.WAITING || b.state == Pipe.WAITING) {
+                    if (a.state == Pipe.WAITING) {
+                        a.state = Pipe.RUNNING;
+                    }
+                    if (b.state == Pipe.WAITING) {
+                        b.state = Pipe.RUNNING;
+                    }
+                    parkChanged.signalAll();
+                }
+                return;
+            }
+            parked = false;
+            listener.parkedChanged(-1);
+            startA = a.state == Pipe.PARKED;
+            startB = b.state == Pipe.PARKED;
+            if (startA) {
+                unregister(a);
+                a.state = Pipe.RUNNING;
+            }
+            if (startB) {
+                unregister(b);
+                b.state = Pipe.RUNNING;
+            }
+        } finally {
+            parkLock.unlock();
+        }
+        Parking parking = Parking.shared();
+        if (!parking.onSelectorThread()) {
+            parking.wakeup(); // flush the cancelled keys (and finish the close of closed channels)
+        }
+        if (startA) {
+            startPipe(a);
+        }
+        if (startB) {
+            startPipe(b);
+        }
+    }
+
+    /**
+     * A pipe's thread ends. Parked: nothing else happens. Otherwise the pipe has ended for good;
+     * when the other one has too, this thread finishes the connection.
+     */
+    void pipeExited(Pipe p, boolean parkedExit) {
+        listener.pipeEnded();
+        if (parkedExit) {
+            return;
+        }
+        boolean last;
+        parkLock.lock();
+        try {
+            p.state = Pipe.ENDED;
+            Pipe q = p.other();
+            if (q.state == Pipe.WAITING) {
+                q.state = Pipe.RUNNING;
+                parkChanged.signalAll();
+            }
+            last = q.state == Pipe.ENDED;
+        } finally {
+            parkLock.unlock();
+        }
+        if (last) {
+            finish();
+        }
+    }
+
+    /** True while the connection is parked (tests). */
+    boolean parked() {
+        parkLock.lock();
+        try {
+            return parked;
+        } finally {
+            parkLock.unlock();
         }
     }
 
@@ -436,8 +715,8 @@ final class TcpConnection implements Runnable {
     private static final AtomicIntegerFieldUpdater<TcpConnection> FINS =
             AtomicIntegerFieldUpdater.newUpdater(TcpConnection.class, "fins");
     /**
-     * The backend sent a byte. Only the backend-to-client pipe writes it, and the connection
-     * thread reads it after joining that pipe. The circuit breaker's success is recorded here,
+     * The backend sent a byte. Only the backend-to-client pipe writes it (on whichever thread
+     * runs it; a restart after parking happens after the park, under parkLock). The circuit breaker's success is recorded here,
      * not at connect time: a backend that accepts and then hangs (a read timeout) must keep
      * counting as failing, and a connect alone does not prove it works.
      */
@@ -530,6 +809,16 @@ final class TcpConnection implements Runnable {
         boolean started = piping; // read first: it publishes the pipes
         boolean clientComplete = started && toClient.ended;
         boolean backendComplete = started && toBackend.ended;
+        if (started && nonBlocking) {
+            if (!clientComplete) {
+                lingerZero(client);
+            }
+            if (!backendComplete) {
+                lingerZero(upstream);
+            }
+            closeLater();
+            return;
+        }
         if (clientComplete) {
             closeQuietly(client);
         } else {
@@ -540,6 +829,7 @@ final class TcpConnection implements Runnable {
         } else {
             resetQuietly(upstream);
         }
+        wake(null); // a parked connection has no thread to see the close: start its pipes to end it
     }
 
     /**
@@ -552,6 +842,7 @@ final class TcpConnection implements Runnable {
         if (reason.compareAndSet(null, CloseReason.MAX_LIFETIME)) {
             shutdownInputQuietly(client);
             shutdownInputQuietly(upstream);
+            wake(null); // parked: the restarted pipes read the end of stream and pass the FINs on
         }
     }
 
@@ -565,6 +856,14 @@ final class TcpConnection implements Runnable {
      */
     void abort(CloseReason why, boolean reset) {
         reason.compareAndSet(null, why);
+        if (piping && nonBlocking) {
+            if (reset) {
+                lingerZero(client);
+                lingerZero(upstream);
+            }
+            closeLater();
+            return;
+        }
         if (reset) {
             resetQuietly(client);
             resetQuietly(upstream);
@@ -572,6 +871,7 @@ final class TcpConnection implements Runnable {
             closeQuietly(client);
             closeQuietly(upstream);
         }
+        wake(null);
     }
 
     // ---- read by the sweeper ----
@@ -594,7 +894,7 @@ final class TcpConnection implements Runnable {
         return backend;
     }
 
-    /** Final accounting, on the connection's own thread after both pipes ended. */
+    /** Final accounting, once both pipes ended (on the thread of the last one), or without pipes. */
     void logAccess(TcpStats stats) {
         long bytesReceived = peekedLength + (toBackend == null ? 0 : toBackend.bytes());
         long bytesSent = toClient == null ? 0 : toClient.bytes();
@@ -710,6 +1010,32 @@ final class TcpConnection implements Runnable {
             ch.shutdownInput();
         } catch (IOException | RuntimeException ignored) {
             // closed or never connected: its pipe ends anyway
+        }
+    }
+
+    /**
+     * Parking on: the sockets are closed by the last pipe to end ({@link #finish}), not here. A pipe
+     * waits for readiness itself, registered with the JDK's poller, and a close under it would
+     * leave that registration behind for whatever socket gets the descriptor number next; so the
+     * pipes are woken, see {@link #closing} and end, and the close (a reset where SO_LINGER was set
+     * to 0 here) follows.
+     */
+    private void closeLater() {
+        closing = true;
+        wake(null);
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    private static void lingerZero(SocketChannel ch) {
+        try {
+            if (ch != null && ch.isOpen()) {
+                ch.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+        } catch (IOException ignored) {
+            // closed already
         }
     }
 
