@@ -52,6 +52,13 @@ final class Pipe implements Runnable {
     private final long parkAfterNanos;
     /** The other direction of the same connection. */
     private Pipe other;
+    /**
+     * Bytes to write to {@link #to} before anything read (the PROXY header), or null: with the
+     * first bytes read in one gathering write when they are there at once, else alone before the
+     * pipe waits (a protocol whose server speaks first must get its header without the client
+     * having said anything). Only this pipe's thread touches it.
+     */
+    private ByteBuffer prefix;
     /** Bytes copied; written by whichever thread runs this pipe, read once both pipes ended. */
     private long bytes;
     /**
@@ -109,6 +116,11 @@ final class Pipe implements Runnable {
         return other;
     }
 
+    /** Sets the bytes written first ({@link #prefix}); before the pipe runs. */
+    void prefix(ByteBuffer bytes) {
+        prefix = bytes;
+    }
+
     boolean fromClient() {
         return fromClient;
     }
@@ -149,6 +161,9 @@ final class Pipe implements Runnable {
      * @return false (EOF)
      */
     private boolean copy() throws IOException {
+        if (prefix != null) {
+            writePrefix(); // a blocking read may wait for ever: the backend must not wait for it
+        }
         ByteBuffer small = smallBuffers.acquire();
         try {
             while (true) {
@@ -187,6 +202,9 @@ final class Pipe implements Runnable {
                 }
                 small.clear();
                 int n = from.read(small);
+                if (prefix != null && n <= 0) {
+                    writePrefix(); // nothing from the client yet (or EOF): the header goes alone
+                }
                 if (n == 0) {
                     if (connection.parkRequested() && connection.idle(this)) {
                         return true;
@@ -242,18 +260,11 @@ final class Pipe implements Runnable {
         // first write (the send buffer full from the previous chunk) can wait as long as any later one.
         writing = true;
         try {
-            int w = to.write(buffer);
-            while (buffer.hasRemaining()) {
-                if (w == 0) {
-                    // non-blocking (parking on) and the send buffer is full: wait as a blocking write would
-                    Readiness.await(to, Readiness.POLLOUT);
-                    if (connection.closing()) {
-                        throw new ClosedChannelException();
-                    }
-                } else {
-                    progressNanos = System.nanoTime(); // the receiver took a step
-                }
-                w = to.write(buffer);
+            if (prefix != null) {
+                writeAll(new ByteBuffer[] {prefix, buffer}, buffer); // the header and the first bytes: one segment
+                prefix = null;
+            } else {
+                writeAll(buffer);
             }
         } catch (ClosedChannelException e) {
             throw e;
@@ -267,6 +278,48 @@ final class Pipe implements Runnable {
         if (delay > 0) {
             pause(delay);
         }
+    }
+
+    /** Writes all of buffer, waiting for room as a blocking write would when the channel is non-blocking. */
+    private void writeAll(ByteBuffer buffer) throws IOException {
+        int w = to.write(buffer);
+        while (buffer.hasRemaining()) {
+            awaitRoom(w);
+            w = to.write(buffer);
+        }
+    }
+
+    /** The same with a gathering write: done when {@code last} (the last of buffers) is. */
+    private void writeAll(ByteBuffer[] buffers, ByteBuffer last) throws IOException {
+        long w = to.write(buffers);
+        while (last.hasRemaining()) {
+            awaitRoom(w);
+            w = to.write(buffers);
+        }
+    }
+
+    private void awaitRoom(long written) throws IOException {
+        if (written == 0) {
+            // non-blocking (parking on) and the send buffer is full: wait as a blocking write would
+            Readiness.await(to, Readiness.POLLOUT);
+            if (connection.closing()) {
+                throw new ClosedChannelException();
+            }
+        } else {
+            progressNanos = System.nanoTime(); // the receiver took a step
+        }
+    }
+
+    /** Writes {@link #prefix} alone; a failure is the receiver's, like any write. */
+    private void writePrefix() throws IOException {
+        try {
+            writeAll(prefix);
+        } catch (ClosedChannelException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new WriteFailed(e);
+        }
+        prefix = null;
     }
 
     /**

@@ -150,7 +150,7 @@ final class TcpConnection implements Runnable {
             abort(CloseReason.BACKEND_REMOVED, true);
             return;
         }
-        // after the PROXY header (written at connect), before any other byte of the client
+        // the PROXY header and the peeked bytes, in one write, before any other byte of the client
         if (peekedLength > 0 && !sendPeeked()) {
             return;
         }
@@ -164,6 +164,7 @@ final class TcpConnection implements Runnable {
             nonBlocking = true; // published to the sweeper and closers by the volatile piping below
         }
         toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
+        toBackend.prefix(proxyHeader); // null once sendPeeked wrote it, or without send
         toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
         Pipe.pair(toBackend, toClient);
         parkLock = new ReentrantLock();
@@ -614,10 +615,12 @@ final class TcpConnection implements Runnable {
      */
     private boolean sendPeeked() {
         ByteBuffer bytes = ByteBuffer.wrap(peeked, 0, peekedLength);
+        ByteBuffer[] both = {proxyHeader == null ? ByteBuffer.allocate(0) : proxyHeader, bytes};
         try {
             while (bytes.hasRemaining()) {
-                upstream.write(bytes);
+                upstream.write(both); // still blocking here: the pipes switch to non-blocking after this
             }
+            proxyHeader = null;
         } catch (IOException e) {
             error = describe(e);
             reason.compareAndSet(null, CloseReason.BACKEND_RESET);
@@ -645,7 +648,7 @@ final class TcpConnection implements Runnable {
         }
         long t0 = System.nanoTime();
         try {
-            c.upstream = connect(ch, target, c.context.settings(), c.proxyHeader);
+            c.upstream = connect(ch, target, c.context.settings());
             c.backend = candidate; // volatile write before the eviction check in serve(): see Backend#markEvicted
             c.error = null; // a refusal by an earlier backend is not this connection's error
             c.connectNanos = System.nanoTime() - t0;
@@ -666,22 +669,15 @@ final class TcpConnection implements Runnable {
     }
 
     /**
-     * Connects, then writes the PROXY header when there is one: before any client byte, and in full
-     * before the pipes start. A failure to write it is this backend's failure, like a refused connect.
-     *
-     * @param header the connection's PROXY header, or null for none
+     * Connects. The PROXY header, when there is one, is not written here but by the client-to-backend
+     * pipe, in the same write as the client's first bytes when they are already there (one segment
+     * and one wake-up less for the backend per connection, see Pipe#prefix), at once otherwise.
      */
-    private static SocketChannel connect(SocketChannel ch, InetSocketAddress address, TcpSettings settings,
-            ByteBuffer header) throws IOException {
+    private static SocketChannel connect(SocketChannel ch, InetSocketAddress address, TcpSettings settings)
+            throws IOException {
         try {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             BackendConnect.connect(ch, address, settings.connectTimeout().toNanos());
-            if (header != null) {
-                header.rewind(); // an earlier backend's attempt may have written part of it
-                while (header.hasRemaining()) {
-                    ch.write(header);
-                }
-            }
             return ch;
         } catch (IOException | RuntimeException e) {
             closeQuietly(ch);

@@ -16,10 +16,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code proxy_protocol.send} on TCP (SPEC §10): the header is the first thing every backend
@@ -64,6 +67,43 @@ class TcpProxyHeaderTest {
                 BufferedReader in = reader(client);
                 assertEquals(expectedLine("v2 TCP", client, proxy), in.readLine());
                 assertEquals("hello", in.readLine());
+            }
+        }
+    }
+
+    /**
+     * The header waits for the client's first bytes only while there are none: a backend that
+     * speaks first (SMTP, a database greeting) gets it with the client silent, pipes waiting in
+     * the blocking read (parking off) or in the readiness wait (parking on, the default).
+     */
+    @ParameterizedTest(name = "parking {0}")
+    @ValueSource(booleans = {true, false})
+    void aBackendThatSpeaksFirstGetsTheHeaderWhileTheClientIsSilent(boolean parking) throws Exception {
+        try (HeaderBackend backend = new HeaderBackend();
+             ProxyFixture proxy = new ProxyFixture(ProxyFixture.DEFAULTS.withProxyHeader(Send.V2), List.of(backend.address()))) {
+            proxy.listener.parkAfter(parking ? Duration.ofSeconds(1) : Duration.ZERO);
+            try (Socket client = proxy.connect()) {
+                client.setSoTimeout(5000);
+                BufferedReader in = reader(client);
+                assertEquals(expectedLine("v2 TCP", client, proxy), in.readLine()); // nothing written by the client
+                client.getOutputStream().write("later\n".getBytes(StandardCharsets.US_ASCII));
+                assertEquals("later", in.readLine());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "parking {0}")
+    @ValueSource(booleans = {true, false})
+    void aClientThatSendsOnlyItsFinStillGivesTheBackendTheHeaderFirst(boolean parking) throws Exception {
+        try (HeaderBackend backend = new HeaderBackend();
+             ProxyFixture proxy = new ProxyFixture(ProxyFixture.DEFAULTS.withProxyHeader(Send.V1), List.of(backend.address()))) {
+            proxy.listener.parkAfter(parking ? Duration.ofSeconds(1) : Duration.ZERO);
+            try (Socket client = proxy.connect()) {
+                client.setSoTimeout(5000);
+                client.shutdownOutput();
+                BufferedReader in = reader(client);
+                assertEquals(expectedLine("v1 TCP", client, proxy), in.readLine());
+                assertEquals(null, in.readLine()); // then the FIN passed on, and the backend's
             }
         }
     }
