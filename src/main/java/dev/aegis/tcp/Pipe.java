@@ -201,10 +201,7 @@ final class Pipe implements Runnable {
                     throw new ClosedChannelException(); // closed by a timeout, shutdown or the other pipe
                 }
                 small.clear();
-                int n = from.read(small);
-                if (prefix != null && n <= 0) {
-                    writePrefix(); // nothing from the client yet (or EOF): the header goes alone
-                }
+                int n = prefix == null ? from.read(small) : readAfterPrefix(small);
                 if (n == 0) {
                     if (connection.parkRequested() && connection.idle(this)) {
                         return true;
@@ -260,12 +257,7 @@ final class Pipe implements Runnable {
         // first write (the send buffer full from the previous chunk) can wait as long as any later one.
         writing = true;
         try {
-            if (prefix != null) {
-                writeAll(new ByteBuffer[] {prefix, buffer}, buffer); // the header and the first bytes: one segment
-                prefix = null;
-            } else {
-                writeAll(buffer);
-            }
+            writeAll(buffer);
         } catch (ClosedChannelException e) {
             throw e;
         } catch (IOException e) {
@@ -289,14 +281,6 @@ final class Pipe implements Runnable {
         }
     }
 
-    /** The same with a gathering write: done when {@code last} (the last of buffers) is. */
-    private void writeAll(ByteBuffer[] buffers, ByteBuffer last) throws IOException {
-        long w = to.write(buffers);
-        while (last.hasRemaining()) {
-            awaitRoom(w);
-            w = to.write(buffers);
-        }
-    }
 
     private void awaitRoom(long written) throws IOException {
         if (written == 0) {
@@ -320,6 +304,31 @@ final class Pipe implements Runnable {
             throw new WriteFailed(e);
         }
         prefix = null;
+    }
+
+    /**
+     * The first read of a pipe with a {@link #prefix}: reads into {@code buffer} after the prefix,
+     * so that a read that finds bytes leaves prefix and bytes in the buffer, for one write by
+     * {@link #forward} (one segment: the backend reads header and request together). A read that
+     * finds nothing yet (or the EOF) writes the prefix alone at once.
+     *
+     * @return what the read returned: the client's bytes in the buffer, after the prefix
+     */
+    private int readAfterPrefix(ByteBuffer buffer) throws IOException {
+        if (prefix.remaining() > buffer.capacity() / 2) { // leave room for a useful read
+            writePrefix();
+            return from.read(buffer);
+        }
+        buffer.put(prefix);
+        int n = from.read(buffer);
+        if (n > 0) {
+            prefix = null;
+            return n;
+        }
+        prefix.rewind();
+        buffer.clear();
+        writePrefix();
+        return n;
     }
 
     /**
