@@ -6,6 +6,7 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,8 @@ final class Parking {
 
     private final Selector selector;
     private Thread thread;
+    /** Asks for a collection after a wave of parks (see ParkedStacks); null when turned off. */
+    private final ParkedStacks stacks = ParkedStacks.ENABLED ? new ParkedStacks(System::nanoTime, Parking::collect) : null;
 
     private Parking(Selector selector) {
         this.selector = selector;
@@ -70,7 +73,11 @@ final class Parking {
      */
     SelectionKey register(SocketChannel channel, TcpConnection connection) throws IOException {
         channel.configureBlocking(false);
-        return channel.register(selector, SelectionKey.OP_READ, connection);
+        SelectionKey key = channel.register(selector, SelectionKey.OP_READ, connection);
+        if (stacks != null) {
+            stacks.parked();
+        }
+        return key;
     }
 
     /**
@@ -89,12 +96,26 @@ final class Parking {
     private void loop() {
         while (true) {
             try {
-                selector.select(Parking::ready);
+                if (stacks != null && stacks.waiting()) {
+                    selector.select(Parking::ready, ParkedStacks.CHECK_MILLIS);
+                    stacks.check();
+                } else {
+                    selector.select(Parking::ready); // a park wakes it up (TcpConnection#park)
+                }
             } catch (ClosedSelectorException e) {
                 return;
             } catch (IOException | RuntimeException e) {
                 log.error("parking selector failed, retrying", e);
             }
+        }
+    }
+
+    private static void collect() {
+        long t0 = System.nanoTime();
+        System.gc(); // the serial collector's full collection: frees the parked threads' stacks
+        if (log.isDebugEnabled()) {
+            log.debug("collected after a wave of parked connections in {} ms",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
         }
     }
 
