@@ -592,7 +592,9 @@ group_idle() {
     put idle_conns "held_$n" "$held"
     put idle_conns "connect_s_$n" "$(sed -n 's/.*secs=\([0-9.]*\).*/\1/p' <<<"$line")"
     if [ ${#PROXY_PIDS[@]} -gt 0 ]; then
-      sleep 1
+      # as the shared harness does: 2 s after the connections are up (Aegis parks idle connections
+      # after 1 s and gives their memory back after the wave, README "Memory")
+      sleep 2
       rss=0
       for k in 1 2 3; do rss_sum "${PROXY_PIDS[@]}"; [ "$RSS_KIB" -gt "$rss" ] && rss=$RSS_KIB; sleep 0.3; done
       put idle_conns "rss_mb_$n" "$(mib "$rss")"
