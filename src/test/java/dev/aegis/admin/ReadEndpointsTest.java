@@ -52,6 +52,8 @@ class ReadEndpointsTest extends RunningAegisTest {
         assertEquals(503, r.statusCode());
         assertEquals("down", json(r).get("status").asText());
         assertFalse(json(r).get("backends").get(b.id()).asBoolean());
+        // the liveness probe of conf/kubernetes: Aegis itself is fine, its backends are not
+        assertEquals(200, fx.get("/status").statusCode());
     }
 
     @Test

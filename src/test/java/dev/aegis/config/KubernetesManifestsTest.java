@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The shape of {@code conf/kubernetes/} (SPEC §12): the kinds are there, every port the
- * manifests name is the one the ConfigMap's aegis.yaml listens on, the probes ask {@code /health}
+ * manifests name is the one the ConfigMap's aegis.yaml listens on, the probes ask {@code /health} (readiness) and {@code /status} (liveness)
  * on the admin port, the pod outlives the drain, the reloader reaches {@code /reload} and watches
  * the file Aegis reads, and the discovery name is the headless Service's. No cluster involved.
  */
@@ -80,11 +80,13 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void readinessAndLivenessAskForHealthOnTheAdminPort() {
+    void readinessAsksForHealthAndLivenessForStatusOnTheAdminPort() {
         JsonNode aegis = container("aegis");
+        // readiness follows the backends (/health: 503 when a pool has none up); liveness must not,
+        // or a cluster whose app has no pod up would restart every Aegis (/status: always 200)
         for (String probe : List.of("readinessProbe", "livenessProbe")) {
             JsonNode get = aegis.path(probe).path("httpGet");
-            assertEquals("/health", get.path("path").asText(), probe);
+            assertEquals(probe.equals("readinessProbe") ? "/health" : "/status", get.path("path").asText(), probe);
             assertEquals(port(aegisYaml.path("admin").path("api_address")), resolve(aegis, get.path("port")), probe);
         }
     }
