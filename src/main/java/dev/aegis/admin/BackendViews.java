@@ -28,6 +28,7 @@ final class BackendViews {
         m.put("failures", b.failedConnections());
         m.put("bytes_from_clients", b.bytesFromClients());
         m.put("bytes_to_clients", b.bytesToClients());
+        m.put("source", b.source());
         return m;
     }
 

@@ -488,8 +488,8 @@ public final class AdminClient {
         }
         String service = serviceWidth == 0 ? "" : "%-" + serviceWidth + "s ";
         String pool = "%-" + poolWidth + "s ";
-        String head = String.format(pool + "%-28s %6s %-7s %-9s %7s %9s %8s",
-                "POOL", "BACKEND", "WEIGHT", "HEALTHY", "CIRCUIT", "ACTIVE", "TOTAL", "FAILURES");
+        String head = String.format(pool + "%-28s %6s %-7s %-9s %7s %9s %8s %s",
+                "POOL", "BACKEND", "WEIGHT", "HEALTHY", "CIRCUIT", "ACTIVE", "TOTAL", "FAILURES", "SOURCE");
         out.println(serviceWidth == 0 ? head : String.format(service, "SERVICE") + head);
         if (serviceWidth > 0) {
             // a service's rows together, services in the API's order, tcp, udp, then routes within each
@@ -501,10 +501,11 @@ public final class AdminClient {
             if (serviceWidth > 0) {
                 out.printf(service, row.service() == null ? "-" : row.service());
             }
-            out.printf(pool + "%-28s %6d %-7s %-9s %7d %9d %8d%n", row.pool(), b.path("address").asText(),
+            // SOURCE: config, dns (discovery) or api (added at run time); "-" from a server without it
+            out.printf(pool + "%-28s %6d %-7s %-9s %7d %9d %8d %s%n", row.pool(), b.path("address").asText(),
                     b.path("weight").asInt(), b.path("healthy").asBoolean() ? "yes" : "NO",
                     b.path(circuitKey).asText(), b.path("active_connections").asLong(),
-                    b.path(totalKey).asLong(), b.path(failuresKey).asLong());
+                    b.path(totalKey).asLong(), b.path(failuresKey).asLong(), b.path("source").asText("-"));
         }
     }
 

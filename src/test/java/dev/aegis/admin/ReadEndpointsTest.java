@@ -101,6 +101,7 @@ class ReadEndpointsTest extends RunningAegisTest {
         assertEquals(0, backend.get("active_connections").asInt());
         assertEquals(2, backend.get("total_connections").asLong());
         assertEquals(0, backend.get("failures").asLong());
+        assertEquals("config", backend.get("source").asText());
         assertEquals(0, s.get("udp_backends").size());
     }
 

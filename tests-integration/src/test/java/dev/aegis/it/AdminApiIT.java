@@ -310,6 +310,9 @@ class AdminApiIT {
         assertTrue(added.output().contains("weight 50"), added::output);
         CommandLine.Result listed = CommandLine.aegis("backends", "-c", file);
         assertTrue(listed.output().contains(b1.address()) && listed.output().contains(b2.address()), listed::output);
+        // the SOURCE column: b1 came through the API, b2 from the file
+        assertTrue(listed.output().lines().anyMatch(l -> l.contains(b1.address()) && l.endsWith(" api")), listed::output);
+        assertTrue(listed.output().lines().anyMatch(l -> l.contains(b2.address()) && l.endsWith(" config")), listed::output);
         CommandLine.Result removed = CommandLine.aegis("backends", "remove", b1.address(), "-c", file);
         assertEquals(0, removed.exitCode(), removed::output);
         assertTrue(removed.output().contains("removed " + b1.address()), removed::output);
