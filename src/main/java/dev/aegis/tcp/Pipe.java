@@ -46,15 +46,17 @@ final class Pipe implements Runnable {
     final SocketChannel from;
     private final SocketChannel to;
     private final boolean fromClient;
-    private final BufferPool smallBuffers;
-    private final BufferPool largeBuffers;
-    /** How long a wait lasts before the pipe offers to park; 0 = never park. */
-    private final long parkAfterNanos;
+    /**
+     * Idle parking on: the channels are non-blocking and the pipe waits itself ({@link #copyOrPark}).
+     * (The buffer pools are the listener's, reached through the connection: fewer fields in a
+     * pipe, which an idle connection keeps two of.)
+     */
+    private final boolean parking;
     /** The other direction of the same connection. */
     private Pipe other;
     /**
      * Bytes to write to {@link #to} before anything read (the PROXY header), or null: with the
-     * first bytes read in one gathering write when they are there at once, else alone before the
+     * first bytes read in one write when they are there at once, else alone before the
      * pipe waits (a protocol whose server speaks first must get its header without the client
      * having said anything). Only this pipe's thread touches it.
      */
@@ -95,14 +97,12 @@ final class Pipe implements Runnable {
     }
 
     Pipe(TcpConnection connection, SocketChannel from, SocketChannel to, boolean fromClient,
-            BufferPool smallBuffers, BufferPool largeBuffers, long parkAfterNanos) {
+            boolean parking) {
         this.connection = connection;
-        this.smallBuffers = smallBuffers;
         this.from = from;
         this.to = to;
         this.fromClient = fromClient;
-        this.largeBuffers = largeBuffers;
-        this.parkAfterNanos = parkAfterNanos;
+        this.parking = parking;
         this.progressNanos = System.nanoTime();
     }
 
@@ -133,7 +133,7 @@ final class Pipe implements Runnable {
     public void run() {
         boolean parked = false;
         try {
-            parked = parkAfterNanos > 0 ? copyOrPark() : copy();
+            parked = parking ? copyOrPark() : copy();
             if (!parked) {
                 // EOF: pass the FIN on; the other direction keeps flowing until it ends too. When it
                 // has ended already, both sockets are closed next and the close sends the FIN: one
@@ -164,7 +164,7 @@ final class Pipe implements Runnable {
         if (prefix != null) {
             writePrefix(); // a blocking read may wait for ever: the backend must not wait for it
         }
-        ByteBuffer small = smallBuffers.acquire();
+        ByteBuffer small = connection.smallBuffers().acquire();
         try {
             while (true) {
                 small.clear();
@@ -178,7 +178,7 @@ final class Pipe implements Runnable {
                 }
             }
         } finally {
-            smallBuffers.release(small);
+            connection.smallBuffers().release(small);
         }
     }
 
@@ -194,7 +194,7 @@ final class Pipe implements Runnable {
     private boolean copyOrPark() throws IOException {
         Thread me = Thread.currentThread();
         thread = me;
-        ByteBuffer small = smallBuffers.acquire();
+        ByteBuffer small = connection.smallBuffers().acquire();
         try {
             while (true) {
                 if (connection.closing()) {
@@ -222,13 +222,13 @@ final class Pipe implements Runnable {
             }
         } finally {
             THREAD.compareAndSet(this, me, null); // a wake-up may have started this pipe's next thread already
-            smallBuffers.release(small);
+            connection.smallBuffers().release(small);
         }
     }
 
     /** Copies with a large buffer while reads keep filling it. @return false on EOF */
     private boolean burst() throws IOException {
-        ByteBuffer large = largeBuffers.acquire();
+        ByteBuffer large = connection.largeBuffers().acquire();
         try {
             while (true) {
                 large.clear();
@@ -245,7 +245,7 @@ final class Pipe implements Runnable {
                 }
             }
         } finally {
-            largeBuffers.release(large);
+            connection.largeBuffers().release(large);
         }
     }
 

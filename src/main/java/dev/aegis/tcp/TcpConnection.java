@@ -25,7 +25,7 @@ import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -60,7 +60,10 @@ final class TcpConnection implements Runnable {
     private final ConnectionContext context;
     private final SocketChannel client;
     private final long startNanos;
-    private final AtomicReference<CloseReason> reason = new AtomicReference<>();
+    /** Why the connection ends, set once by whoever decides it first (CAS through {@link #REASON}). */
+    private volatile CloseReason reason;
+    private static final AtomicReferenceFieldUpdater<TcpConnection, CloseReason> REASON =
+            AtomicReferenceFieldUpdater.newUpdater(TcpConnection.class, CloseReason.class, "reason");
     private volatile SocketChannel upstream;
     private volatile Backend backend;
     private volatile boolean piping;
@@ -95,7 +98,7 @@ final class TcpConnection implements Runnable {
             clientAddress = (InetSocketAddress) client.getRemoteAddress();
             serve();
         } catch (IOException e) {
-            reason.compareAndSet(null, CloseReason.CLIENT_RESET);
+            REASON.compareAndSet(this, null, CloseReason.CLIENT_RESET);
         } catch (RuntimeException | Error e) {
             crashed(e);
         } finally {
@@ -162,9 +165,9 @@ final class TcpConnection implements Runnable {
             upstream.configureBlocking(false);
             nonBlocking = true; // published to the sweeper and closers by the volatile piping below
         }
-        toBackend = new Pipe(this, client, upstream, true, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
+        toBackend = new Pipe(this, client, upstream, true, parkAfter > 0);
         toBackend.prefix(proxyHeader); // null once sendPeeked wrote it, or without send
-        toClient = new Pipe(this, upstream, client, false, listener.smallBuffers(), listener.largeBuffers(), parkAfter);
+        toClient = new Pipe(this, upstream, client, false, parkAfter > 0);
         Pipe.pair(toBackend, toClient);
         parkLock = new ReentrantLock();
         piping = true; // publishes both pipes to the sweeper; from here on the last pipe out finishes
@@ -257,7 +260,7 @@ final class TcpConnection implements Runnable {
         Pipe q = p.other();
         parkLock.lock();
         try {
-            if (reason.get() != null || !parkRequested || p.state != Pipe.RUNNING) {
+            if (reason != null || !parkRequested || p.state != Pipe.RUNNING) {
                 return false;
             }
             int theirs = q.state;
@@ -544,8 +547,8 @@ final class TcpConnection implements Runnable {
                 return true;
             }
             case NO_BACKEND -> reject(RejectReason.NO_BACKEND);
-            case BACKENDS_FAILED -> reason.compareAndSet(null, CloseReason.CONNECT_FAILED);
-            case LOCAL_FAILURE -> reason.compareAndSet(null, CloseReason.LOCAL_ERROR);
+            case BACKENDS_FAILED -> REASON.compareAndSet(this, null, CloseReason.CONNECT_FAILED);
+            case LOCAL_FAILURE -> REASON.compareAndSet(this, null, CloseReason.LOCAL_ERROR);
         }
         return false;
     }
@@ -558,7 +561,7 @@ final class TcpConnection implements Runnable {
 
     /** Closed while it waited in the queue (shutdown): it stops waiting. */
     boolean abandoned() {
-        return reason.get() != null;
+        return reason != null;
     }
 
     /**
@@ -624,7 +627,7 @@ final class TcpConnection implements Runnable {
             proxyHeader = null;
         } catch (IOException e) {
             error = describe(e);
-            reason.compareAndSet(null, CloseReason.BACKEND_RESET);
+            REASON.compareAndSet(this, null, CloseReason.BACKEND_RESET);
             return false;
         }
         listener.stats().bytesFromClients.add(peekedLength);
@@ -753,7 +756,7 @@ final class TcpConnection implements Runnable {
         }
         // max_lifetime ended both reads: each side gets its own FIN now, before the close, which
         // would reset a side whose unread bytes are still in our receive buffer
-        return fin == 2 && reason.get() != CloseReason.MAX_LIFETIME;
+        return fin == 2 && reason != CloseReason.MAX_LIFETIME;
     }
 
     /** The backend sent its first byte: it is answering, which is what resets its failure count. */
@@ -784,7 +787,7 @@ final class TcpConnection implements Runnable {
      * time the client notices and comes back.
      */
     void readTimedOut() {
-        if (reason.compareAndSet(null, CloseReason.READ_TIMEOUT)) {
+        if (REASON.compareAndSet(this, null, CloseReason.READ_TIMEOUT)) {
             Backend b = backend;
             if (b != null) {
                 b.recordFailure();
@@ -802,7 +805,7 @@ final class TcpConnection implements Runnable {
      * stream is complete, and a plain close lets the kernel deliver what it still holds.
      */
     void timedOut(CloseReason why) {
-        reason.compareAndSet(null, why);
+        REASON.compareAndSet(this, null, why);
         boolean started = piping; // read first: it publishes the pipes
         boolean clientComplete = started && toClient.ended;
         boolean backendComplete = started && toBackend.ended;
@@ -836,7 +839,7 @@ final class TcpConnection implements Runnable {
      * stream between two chunks, never a chunk cut in half. Idempotent; only the first call acts.
      */
     void expire() {
-        if (reason.compareAndSet(null, CloseReason.MAX_LIFETIME)) {
+        if (REASON.compareAndSet(this, null, CloseReason.MAX_LIFETIME)) {
             shutdownInputQuietly(client);
             shutdownInputQuietly(upstream);
             wake(null); // parked: the restarted pipes read the end of stream and pass the FINs on
@@ -852,7 +855,7 @@ final class TcpConnection implements Runnable {
      * sockets, with a reset when {@code reset} (SO_LINGER 0), which unblocks both pipes.
      */
     void abort(CloseReason why, boolean reset) {
-        reason.compareAndSet(null, why);
+        REASON.compareAndSet(this, null, why);
         if (piping && nonBlocking) {
             if (reset) {
                 lingerZero(client);
@@ -899,7 +902,7 @@ final class TcpConnection implements Runnable {
         if (rejectReason != null) {
             why = rejectReason.label();
         } else {
-            CloseReason r = reason.get();
+            CloseReason r = reason;
             if (r == null) {
                 r = firstFin != null ? firstFin : CloseReason.CLIENT_CLOSED;
             }
@@ -1020,6 +1023,15 @@ final class TcpConnection implements Runnable {
     private void closeLater() {
         closing = true;
         wake(null);
+    }
+
+    /** The listener's buffer pools, for the pipes. */
+    BufferPool smallBuffers() {
+        return listener.smallBuffers();
+    }
+
+    BufferPool largeBuffers() {
+        return listener.largeBuffers();
     }
 
     boolean closing() {
