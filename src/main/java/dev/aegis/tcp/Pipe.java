@@ -258,10 +258,6 @@ final class Pipe implements Runnable {
         writing = true;
         try {
             writeAll(buffer);
-        } catch (ClosedChannelException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new WriteFailed(e);
         } finally {
             writing = false;
         }
@@ -272,17 +268,25 @@ final class Pipe implements Runnable {
         }
     }
 
-    /** Writes all of buffer, waiting for room as a blocking write would when the channel is non-blocking. */
+    /**
+     * Writes all of buffer, waiting for room as a blocking write would when the channel is
+     * non-blocking. A failure is the receiver's ({@link WriteFailed}); a close stays a close.
+     */
     private void writeAll(ByteBuffer buffer) throws IOException {
-        int w = to.write(buffer);
-        while (buffer.hasRemaining()) {
-            awaitRoom(w);
-            w = to.write(buffer);
+        try {
+            int w = to.write(buffer);
+            while (buffer.hasRemaining()) {
+                awaitRoom(w);
+                w = to.write(buffer);
+            }
+        } catch (ClosedChannelException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new WriteFailed(e);
         }
     }
 
-
-    private void awaitRoom(long written) throws IOException {
+    private void awaitRoom(int written) throws IOException {
         if (written == 0) {
             // non-blocking (parking on) and the send buffer is full: wait as a blocking write would
             Readiness.await(to, Readiness.POLLOUT);
@@ -294,15 +298,9 @@ final class Pipe implements Runnable {
         }
     }
 
-    /** Writes {@link #prefix} alone; a failure is the receiver's, like any write. */
+    /** Writes {@link #prefix} alone. */
     private void writePrefix() throws IOException {
-        try {
-            writeAll(prefix);
-        } catch (ClosedChannelException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new WriteFailed(e);
-        }
+        writeAll(prefix);
         prefix = null;
     }
 
