@@ -19,7 +19,7 @@ import java.util.function.LongSupplier;
  * the last collection, none in the last {@link #QUIET_NANOS}), this asks for one full collection;
  * with {@code -XX:-ShrinkHeapInSteps} (bin/aegis) the heap then shrinks to what is live at once.
  * A steady trickle of parks is collected at most every {@link #MAX_DELAY_NANOS}. The price is one
- * stop-the-world pause proportional to the live heap (about 60-100 ms at 9,000 connections on
+ * stop-the-world pause proportional to the live heap (measured 48-60 ms at 9,000 connections on
  * this machine's one pinned core), paid once per wave, which the old generation filling up would
  * have cost later anyway. {@code -Daegis.tcp.collectAfterParking=false} turns it off.
  *

@@ -71,8 +71,6 @@ final class TcpConnection implements Runnable {
     private InetSocketAddress clientAddress;
     /** With accept_from: the real sender (the socket's peer) once a header named the client; else null. */
     private InetSocketAddress peerAddress;
-    /** {@code proxy_protocol.send}: the header every backend attempt writes first; null when off. */
-    private ByteBuffer proxyHeader;
     private String error;
     private Pipe toBackend;
     private Pipe toClient;
@@ -144,7 +142,6 @@ final class TcpConnection implements Runnable {
                 return;
             }
         }
-        proxyHeader = proxyHeader(settings);
         if (!connect(settings, pool)) {
             return;
         }
@@ -152,9 +149,14 @@ final class TcpConnection implements Runnable {
             abort(CloseReason.BACKEND_REMOVED, true);
             return;
         }
-        // the PROXY header and the peeked bytes, in one write, before any other byte of the client
-        if (peekedLength > 0 && !sendPeeked()) {
-            return;
+        // proxy_protocol.send: the header goes before any byte of the client, in the same write as
+        // the first ones: the peeked bytes here, else the pipe's first read (Pipe#prefix)
+        ByteBuffer header = proxyHeader(settings);
+        if (peekedLength > 0) {
+            if (!sendPeeked(header)) {
+                return;
+            }
+            header = null;
         }
         upstreamBandwidth = context.bandwidthBuckets().get();
         downstreamBandwidth = context.bandwidthBuckets().get();
@@ -166,7 +168,7 @@ final class TcpConnection implements Runnable {
             nonBlocking = true; // published to the sweeper and closers by the volatile piping below
         }
         toBackend = new Pipe(this, client, upstream, true, parkAfter > 0);
-        toBackend.prefix(proxyHeader); // null once sendPeeked wrote it, or without send
+        toBackend.prefix(header);
         toClient = new Pipe(this, upstream, client, false, parkAfter > 0);
         Pipe.pair(toBackend, toClient);
         parkLock = new ReentrantLock();
@@ -613,18 +615,19 @@ final class TcpConnection implements Runnable {
     }
 
     /**
-     * The first bytes read for routing go to the backend before anything else, unchanged.
+     * The first bytes read for routing go to the backend before anything else, unchanged, after
+     * the PROXY header when there is one, in one write.
      *
+     * @param header the PROXY header, or null for none
      * @return false when the backend failed before taking them (the connection ends)
      */
-    private boolean sendPeeked() {
+    private boolean sendPeeked(ByteBuffer header) {
         ByteBuffer bytes = ByteBuffer.wrap(peeked, 0, peekedLength);
-        ByteBuffer[] both = {proxyHeader == null ? ByteBuffer.allocate(0) : proxyHeader, bytes};
+        ByteBuffer[] buffers = header == null ? new ByteBuffer[] {bytes} : new ByteBuffer[] {header, bytes};
         try {
             while (bytes.hasRemaining()) {
-                upstream.write(both); // still blocking here: the pipes switch to non-blocking after this
+                upstream.write(buffers); // still blocking here: the pipes switch to non-blocking after this
             }
-            proxyHeader = null;
         } catch (IOException e) {
             error = describe(e);
             REASON.compareAndSet(this, null, CloseReason.BACKEND_RESET);
