@@ -47,10 +47,12 @@ final class HeadlessChromium implements AutoCloseable {
     private final List<String> errors = new ArrayList<>();
 
     /**
-     * Starts chromium with its profile in {@code dir} and a page the size of {@code width} x {@code height}.
+     * Starts chromium (its log in {@code dir}, its profile under {@code target/}) with a page the size of {@code width} x {@code height}.
      */
     HeadlessChromium(Path dir, int width, int height) throws Exception {
-        Path profile = Files.createDirectories(dir.resolve("chromium-profile"));
+        // the profile outside the test's @TempDir, so that JUnit's clean-up never races a browser
+        // process still writing it (a failed DashboardBrowserTest once); target/ is cleaned by Maven
+        Path profile = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "chromium-profile-");
         process = new ProcessBuilder("chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
                 "--no-first-run", "--no-default-browser-check", "--disable-extensions",
                 "--user-data-dir=" + profile, "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
@@ -201,9 +203,20 @@ final class HeadlessChromium implements AutoCloseable {
             }
         } finally {
             http.close();
+            // chromium's helper processes (zygote, crashpad, renderers) can outlive the browser
+            // process and keep writing its profile: end them too, and wait for all of them
+            List<ProcessHandle> helpers = process.descendants().toList();
             process.destroy();
+            helpers.forEach(ProcessHandle::destroy);
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
+            }
+            for (ProcessHandle h : helpers) {
+                try {
+                    h.onExit().get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    h.destroyForcibly();
+                }
             }
         }
     }

@@ -246,10 +246,7 @@ class TlsRoutesApiTest {
                 """.formatted(echo.id(), route.id()), "");
         String rows = "JSON.stringify([...document.querySelectorAll('tr[data-backend]')]"
                 + ".map(r => [r.dataset.pool, r.dataset.backend, r.cells[0].title]))";
-        // not in @TempDir: chromium's helper processes may still write their profile while JUnit deletes it
-        Path browserDir = java.nio.file.Files.createTempDirectory(
-                java.nio.file.Files.createDirectories(Path.of("target")), "chromium-tls-routes-");
-        try (HeadlessChromium browser = new HeadlessChromium(browserDir, 1200, 900)) {
+        try (HeadlessChromium browser = new HeadlessChromium(dir, 1200, 900)) { // its profile goes under target/
             browser.navigate("http://127.0.0.1:" + fx.admin.address().getPort() + "/dashboard");
             String seen = await("the dashboard's backend rows").atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(200))

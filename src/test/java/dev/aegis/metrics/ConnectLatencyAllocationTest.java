@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 class ConnectLatencyAllocationTest {
 
     private static final int WARM_UP = 2_000_000; // the client library's observe path needs long to be compiled
-    private static final int MEASURED = 1_000_000;
+    private static final int MEASURED = 200_000;
+    private static final int ROUNDS = 5;
 
     private final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -29,12 +30,17 @@ class ConnectLatencyAllocationTest {
         for (int i = 0; i < WARM_UP; i++) {
             recorder.accept(backends[i % 3], 200_000 + i % 1000);
         }
-        long before = threads.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < MEASURED; i++) {
-            recorder.accept(backends[i % 3], 200_000 + i % 1000);
+        // The best of five rounds: a recompilation in the middle of one (the JIT runs the method
+        // interpreted meanwhile, without escape analysis) once made a single measurement read 4.1 B.
+        double perConnect = Double.MAX_VALUE;
+        for (int round = 0; round < ROUNDS; round++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < MEASURED; i++) {
+                recorder.accept(backends[i % 3], 200_000 + i % 1000);
+            }
+            perConnect = Math.min(perConnect, (threads.getCurrentThreadAllocatedBytes() - before) / (double) MEASURED);
         }
-        double perConnect = (threads.getCurrentThreadAllocatedBytes() - before) / (double) MEASURED;
         System.out.printf("connect latency recorder allocation: %.2f B/connect%n", perConnect);
-        assertTrue(perConnect < 4, perConnect + " B per connect");
+        assertTrue(perConnect < 1, perConnect + " B per connect");
     }
 }

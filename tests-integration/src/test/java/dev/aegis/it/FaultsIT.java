@@ -100,16 +100,27 @@ class FaultsIT {
         TcpLoad load = resources.add(TcpLoad.requests(aegis.tcp(), 4, Duration.ofMillis(5), Duration.ofSeconds(40)));
         int aBefore;
         int bBefore;
+        int flips;
         try (Flapper flapper = new Flapper(List.of(Flapper.of(a), Flapper.of(b)), Duration.ofMillis(500))) {
             await().atMost(Duration.ofSeconds(30)).until(() -> flapper.flips() >= 16); // 8 s: each backend down and up 4 times
             aBefore = a.accepted();
             bBefore = b.accepted();
+            flips = flapper.flips();
         }
         // Back for good: they must rejoin and get traffic again.
         await().atMost(Duration.ofSeconds(10)).until(() -> a.accepted() > aBefore + 5 && b.accepted() > bBefore + 5);
         load.stop();
 
-        assertEquals(List.of(), load.failures(), load::toString);
+        // The one failure no proxy can hide: a backend that stops listening has the kernel reset
+        // the connections still in its accept queue, so a connection whose handshake completed a
+        // moment before is reset with nothing answered, after the client's bytes went out (seen
+        // once in several full runs). Aegis must pass that on as a reset, and nothing else may fail:
+        // a refused connect is retried on another backend.
+        List<String> notQueueResets = load.failures().stream()
+                .filter(f -> !(f.contains(" received=0 ") && f.contains("Connection reset")))
+                .toList();
+        assertEquals(List.of(), notQueueResets, load::toString);
+        assertTrue(load.failures().size() <= flips / 2, "at most one accept-queue reset per stop: " + load);
         assertTrue(load.ok() > 200, load::toString);
         assertTrue(aegis.count("backend down") >= 4, "the health checks saw the flaps");
     }
